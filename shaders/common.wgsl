@@ -1,0 +1,41 @@
+// strider: helpers shared by every kernel (included through {{ common }}).
+//
+// Packed dtypes live in u32 words: uint8 and bool four to a word (element e
+// is byte e % 4 of word e / 4, little-endian), bfloat16 two to a word (the
+// upper 16 bits of the f32 with the same sign and exponent).
+
+// Linear invocation index on a 1-D or 2-D grid: grids with more than the
+// adapter's max workgroups per dimension use the y dimension for the rest.
+fn linear_invocation(gid: vec3<u32>, nwg: vec3<u32>, wg: u32) -> u32 {
+    return gid.x + gid.y * nwg.x * wg;
+}
+
+// Linear workgroup index on a 1-D or 2-D grid.
+fn linear_workgroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
+    return wid.x + wid.y * nwg.x;
+}
+
+// Byte e % 4 of a word holding four uint8 or bool elements.
+fn unpack_u8(word: u32, e: u32) -> u32 {
+    return (word >> ((e & 3u) * 8u)) & 0xffu;
+}
+
+// Half e % 2 of a word holding two bfloat16 elements, widened to f32.
+fn unpack_bf16(word: u32, e: u32) -> f32 {
+    return bitcast<f32>(((word >> ((e & 1u) * 16u)) & 0xffffu) << 16u);
+}
+
+// f32 -> bfloat16 bits, rounding to nearest even; NaN stays a quiet NaN.
+fn pack_bf16(v: f32) -> u32 {
+    let bits = bitcast<u32>(v);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) {
+        return ((bits >> 16u) | 0x40u) & 0xffffu;
+    }
+    let rounded = bits + 0x7fffu + ((bits >> 16u) & 1u);
+    return rounded >> 16u;
+}
+
+// NaN tests on the bits: WGSL lets implementations assume `x != x` is false.
+fn is_nan_f32(v: f32) -> bool {
+    return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
+}

@@ -1,0 +1,169 @@
+// strider: reduction kernel. Each work item q = o * P + p reduces part p of
+// the reduced sub-block of output element o: the reduced elements whose
+// C-order index r (over the reduced shape) lies in [p * chunk, (p+1) * chunk).
+// With P = 1 an item is a whole output element; with P > 1 the items write
+// partial accumulators (and, for argmin/argmax, their indices) that a second
+// launch of this kernel reduces (the "pairs" input).
+//
+// Two entry points:
+//   reduce_thread: one invocation per item, a serial loop (small blocks);
+//   reduce_group:  one workgroup per item; each invocation folds a strided
+//                  share of the block, then a tree in workgroup memory
+//                  (pairwise summation for floats).
+//
+// Accumulators carry the C-order index of the element they came from
+// (NONE for the identity), which breaks argmin/argmax ties toward the first
+// index and lets min/max ignore the identity. NaN wins min/max/argmin/argmax
+// (the first NaN for the arg ops), as in NumPy.
+//
+// params, u32 words (i32 values as their bits):
+//   [0] items in this dispatch   [1] first item q of this dispatch
+//   [2] outer rank OR            [3] reduced rank RR
+//   [4] reduced size M           [5] parts per output P
+//   [6] chunk (reduced elements per part)
+//   [7] input index shift: in_idx element = in_val element + shift
+//   [8] output index shift: out_idx element = out_val element + shift
+//   [9] unused
+//   [10 ..) outer shape (OR), reduced shape (RR),
+//          input: element offset, OR outer strides, RR reduced strides,
+//          output: element offset, OR outer strides (partial outputs are
+//          contiguous over q and ignore the strides).
+{{ enables }}
+alias A = {{ acc }};
+const WG: u32 = {{ workgroup_size }}u;
+const PARTIAL: bool = {{ partial }};
+const NONE: u32 = 0xffffffffu;
+
+struct Acc {
+    v: A,
+    i: u32,
+}
+
+{{ common }}
+
+@group(0) @binding(0) var<storage, read> params: array<u32>;
+{{ bindings }}
+
+const R_ITEMS: u32 = 0u;
+const R_FIRST: u32 = 1u;
+const R_OUTER_RANK: u32 = 2u;
+const R_RED_RANK: u32 = 3u;
+const R_SIZE: u32 = 4u;
+const R_PARTS: u32 = 5u;
+const R_CHUNK: u32 = 6u;
+const R_IN_IDX_SHIFT: u32 = 7u;
+const R_OUT_IDX_SHIFT: u32 = 8u;
+const R_HEADER: u32 = 10u;
+
+fn identity() -> Acc {
+    return Acc({{ identity }}, NONE);
+}
+
+fn combine(a: Acc, b: Acc) -> Acc {
+{{ combine }}
+}
+
+// The accumulator for input element e, the r-th of its block.
+fn load(e: u32, r: u32) -> Acc {
+    return {{ load }};
+}
+
+fn store(e: u32, a: Acc) {
+{{ store }}
+}
+
+struct Item {
+    in_base: i32,
+    out_elem: i32,
+    r0: u32,
+    r1: u32,
+}
+
+fn input_at() -> u32 {
+    return R_HEADER + params[R_OUTER_RANK] + params[R_RED_RANK];
+}
+
+fn item(q: u32) -> Item {
+    let orank = params[R_OUTER_RANK];
+    let rrank = params[R_RED_RANK];
+    let parts = params[R_PARTS];
+    let chunk = params[R_CHUNK];
+    let in_at = input_at();
+    let out_at = in_at + 1u + orank + rrank;
+    var in_base = bitcast<i32>(params[in_at]);
+    var out_elem = bitcast<i32>(params[out_at]);
+    var rem = q / parts;
+    for (var d = orank; d > 0u; d--) {
+        let n = params[R_HEADER + d - 1u];
+        let c = bitcast<i32>(rem % n);
+        rem = rem / n;
+        in_base += c * bitcast<i32>(params[in_at + d]);
+        out_elem += c * bitcast<i32>(params[out_at + d]);
+    }
+    if (PARTIAL) {
+        out_elem = bitcast<i32>(params[out_at]) + bitcast<i32>(q);
+    }
+    let r0 = (q % parts) * chunk;
+    let r1 = min(params[R_SIZE], r0 + chunk);
+    return Item(in_base, out_elem, r0, r1);
+}
+
+// Offset of the r-th element of a reduced block from the block's base.
+fn reduced_offset(r: u32) -> i32 {
+    let orank = params[R_OUTER_RANK];
+    let rrank = params[R_RED_RANK];
+    let strides_at = input_at() + 1u + orank;
+    var off = 0;
+    var rem = r;
+    for (var d = rrank; d > 0u; d--) {
+        let n = params[R_HEADER + orank + d - 1u];
+        let c = bitcast<i32>(rem % n);
+        rem = rem / n;
+        off += c * bitcast<i32>(params[strides_at + d - 1u]);
+    }
+    return off;
+}
+
+@compute @workgroup_size(WG)
+fn reduce_thread(@builtin(global_invocation_id) gid: vec3<u32>,
+                 @builtin(num_workgroups) nwg: vec3<u32>) {
+    let t = linear_invocation(gid, nwg, WG);
+    if (t >= params[R_ITEMS]) {
+        return;
+    }
+    let it = item(params[R_FIRST] + t);
+    var acc = identity();
+    for (var r = it.r0; r < it.r1; r++) {
+        acc = combine(acc, load(bitcast<u32>(it.in_base + reduced_offset(r)), r));
+    }
+    store(bitcast<u32>(it.out_elem), acc);
+}
+
+var<workgroup> scratch: array<Acc, WG>;
+
+@compute @workgroup_size(WG)
+fn reduce_group(@builtin(local_invocation_index) lid: u32,
+                @builtin(workgroup_id) wid: vec3<u32>,
+                @builtin(num_workgroups) nwg: vec3<u32>) {
+    let g = linear_workgroup(wid, nwg);
+    let active = g < params[R_ITEMS];
+    var it = Item(0, 0, 0u, 0u);
+    var acc = identity();
+    if (active) {
+        it = item(params[R_FIRST] + g);
+        for (var r = it.r0 + lid; r < it.r1; r += WG) {
+            acc = combine(acc, load(bitcast<u32>(it.in_base + reduced_offset(r)), r));
+        }
+    }
+    scratch[lid] = acc;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+            scratch[lid] = combine(scratch[lid], scratch[lid + s]);
+        }
+        workgroupBarrier();
+    }
+    if (active && lid == 0u) {
+        store(bitcast<u32>(it.out_elem), scratch[0]);
+    }
+}

@@ -1,0 +1,127 @@
+//! Writes through views: `fill` and `assign` (basic, fancy and mask
+//! assignment). A source that overlaps the destination is read as if it had
+//! been copied first (a recorded implicit copy when it is really needed).
+
+use super::{Array, IndexItem};
+use crate::cpu;
+use crate::error::{Error, Result};
+use crate::layout::SliceItem;
+use crate::ops::binary::{guard_overlap, scalar_array};
+use crate::scalar::{int_fits, Operand, Scalar};
+
+/// Checks that a Python-style integer scalar fits an integer destination,
+/// as NumPy 2 does for assignment.
+fn check_scalar(op: &'static str, s: Scalar, dst: &Array) -> Result<()> {
+    if let Scalar::Int(v) = s {
+        if dst.dtype().is_integer() && !int_fits(v, dst.dtype()) {
+            return Err(Error::DType {
+                op,
+                reason: format!("Python integer {v} out of bounds for {}", dst.dtype()),
+            });
+        }
+    }
+    Ok(())
+}
+
+impl Array {
+    /// Writes `value` into every element (NumPy's `fill`), through every
+    /// view sharing the memory.
+    ///
+    /// # Errors
+    /// A read-only array; an integer that does not fit an integer dtype.
+    ///
+    /// ```
+    /// use strider::{s, Array, DType};
+    /// let a = Array::zeros(&[2, 3], DType::F32).unwrap();
+    /// a.slice(s![.., 1]).unwrap().fill(7.5).unwrap();
+    /// assert_eq!(a.to_vec::<f32>().unwrap(), vec![0.0, 7.5, 0.0, 0.0, 7.5, 0.0]);
+    /// ```
+    pub fn fill(&self, value: impl Into<Scalar>) -> Result<()> {
+        let op = "fill";
+        let value = value.into();
+        self.require_writeable(op)?;
+        check_scalar(op, value, self)?;
+        let strides = self.layout.strides().to_vec();
+        self.with_locks(op, &[], |locks| {
+            let d = self.raw(locks, &strides);
+            crate::dispatch_dtype!(self.dtype(), T => {
+                // SAFETY: lock held; writeable layouts never alias.
+                unsafe { cpu::kernels::fill::<T>(self.shape(), d, value.to::<T>()) }
+            })
+        })
+    }
+
+    /// NumPy's `x[index] = value`: `value` (an array or a scalar) broadcasts
+    /// to the shape of `x[index]` and is cast to `x`'s dtype (NumPy's unsafe
+    /// cast, as in NumPy's assignment). With index arrays, repeated positions
+    /// take the last value. An empty index assigns to the whole array. If
+    /// `value` overlaps `x`, the result is as if `value` were copied first.
+    ///
+    /// # Errors
+    /// Index errors as [`Array::index`]; a value that does not broadcast; a
+    /// read-only destination; an integer scalar out of range.
+    ///
+    /// ```
+    /// use strider::{s, Array, IndexItem, SliceItem};
+    /// let b = Array::arange_i64(0, 5, 1).unwrap();
+    /// // b[1:] = b[:-1] reads the source as if copied first
+    /// let src = b.slice(s![..-1]).unwrap();
+    /// b.assign(&[SliceItem::range(1, 5).into()], &src).unwrap();
+    /// assert_eq!(b.to_vec::<i64>().unwrap(), vec![0, 0, 1, 2, 3]);
+    /// // fancy assignment: the last write wins
+    /// b.assign(&[IndexItem::indices(&[0, 0])], 9).unwrap();
+    /// assert_eq!(b.get::<i64>(&[0]).unwrap(), 9);
+    /// ```
+    pub fn assign<'a>(&self, index: &[IndexItem], value: impl Into<Operand<'a>>) -> Result<()> {
+        let op = "assign";
+        let value = match value.into() {
+            Operand::Array(a) => a.clone(),
+            Operand::Scalar(s) => {
+                check_scalar(op, s, self)?;
+                scalar_array(op, s, s.default_dtype())?
+            }
+        };
+        self.require_writeable(op)?;
+        let all_basic = index.iter().all(|i| matches!(i, IndexItem::Basic(_)));
+        if all_basic {
+            let basic: Vec<SliceItem> = index
+                .iter()
+                .filter_map(|i| match i {
+                    IndexItem::Basic(b) => Some(*b),
+                    IndexItem::Array(_) => None,
+                })
+                .collect();
+            let target = self.slice(&basic)?;
+            let shape = crate::layout::broadcast_shapes(op, &[value.shape(), target.shape()])?;
+            if shape != target.shape() {
+                return Err(Error::Broadcast {
+                    op,
+                    shapes: vec![value.shape().to_vec(), target.shape().to_vec()],
+                    detail: "could not broadcast input array into the destination shape".into(),
+                });
+            }
+            let value = guard_overlap(op, &target, &value)?;
+            return target.copy_from_unchecked(op, &value);
+        }
+        let plan = self.fancy_plan(op, index)?;
+        let shape = crate::layout::broadcast_shapes(op, &[value.shape(), &plan.shape])?;
+        if shape != plan.shape {
+            return Err(Error::Broadcast {
+                op,
+                shapes: vec![value.shape().to_vec(), plan.shape.clone()],
+                detail: "could not broadcast input array into the indexed shape".into(),
+            });
+        }
+        let value = if value.buffer_id() == self.buffer_id() && value.shares_memory(self) {
+            let reason = "the source overlaps the destination";
+            crate::storage::ledger::check_implicit(op, reason, value.nbytes())?;
+            let c = Array::alloc(op, crate::layout::order::copy_layout(value.layout(), crate::Order::K), value.dtype())?;
+            c.copy_from_unchecked(op, &value)?;
+            value.record_copy(op, reason, true, &c);
+            c
+        } else {
+            value
+        };
+        plan.copy(op, self, &value, false)
+    }
+}

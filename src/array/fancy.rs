@@ -1,0 +1,379 @@
+//! Advanced ("fancy") indexing: integer index arrays and boolean masks,
+//! mixed with basic items, placed by NumPy's rule.
+
+use super::Array;
+use crate::dtype::{DType, Element};
+use crate::error::{fmt_shape, Error, Result};
+use crate::layout::order::fancy_output_layout;
+use crate::layout::{broadcast_shapes, Layout, SliceItem};
+
+/// One item of an index that may hold arrays: a basic item (integer, slice,
+/// newaxis, ellipsis) or an index array (integers select positions, a bool
+/// mask selects where it is true).
+///
+/// ```
+/// use strider::{Array, IndexItem, SliceItem};
+/// let x = Array::arange_i64(0, 12, 1).unwrap().reshape(&[3, 4]).unwrap();
+/// let cols = IndexItem::indices(&[0, 2]);
+/// let r = x.index(&[SliceItem::full().into(), cols]).unwrap();
+/// assert_eq!(r.shape(), &[3, 2]);
+/// assert_eq!(r.to_vec::<i64>().unwrap(), vec![0, 2, 4, 6, 8, 10]);
+/// ```
+#[derive(Clone, Debug)]
+pub enum IndexItem {
+    /// A basic item.
+    Basic(SliceItem),
+    /// An integer index array or a boolean mask.
+    Array(Array),
+}
+
+impl IndexItem {
+    /// A 1-D integer index array.
+    pub fn indices(idx: &[i64]) -> IndexItem {
+        IndexItem::Array(Array::from_slice(idx, &[idx.len()]).unwrap_or_else(|_| Array::scalar(0i64)))
+    }
+
+    /// A 1-D boolean mask.
+    pub fn mask(mask: &[bool]) -> IndexItem {
+        IndexItem::Array(Array::from_slice(mask, &[mask.len()]).unwrap_or_else(|_| Array::scalar(false)))
+    }
+
+    /// Basic items as index items (to mix `s![...]` with arrays).
+    pub fn basic(items: &[SliceItem]) -> Vec<IndexItem> {
+        items.iter().map(|&i| IndexItem::Basic(i)).collect()
+    }
+}
+
+impl From<SliceItem> for IndexItem {
+    fn from(i: SliceItem) -> IndexItem {
+        IndexItem::Basic(i)
+    }
+}
+
+impl From<Array> for IndexItem {
+    fn from(a: Array) -> IndexItem {
+        IndexItem::Array(a)
+    }
+}
+
+impl From<&Array> for IndexItem {
+    fn from(a: &Array) -> IndexItem {
+        IndexItem::Array(a.clone())
+    }
+}
+
+/// How an advanced index maps onto its source: a view for the basic part,
+/// the advanced axes of that view with their index values, and where the
+/// broadcast index shape B lands in the result.
+pub(crate) struct FancyPlan {
+    /// The source after basic items, advanced axes kept whole.
+    pub view: Layout,
+    /// The result shape.
+    pub shape: Vec<usize>,
+    /// The result layout NumPy would allocate.
+    pub layout: Layout,
+    /// Source element offset (relative to `view`) per position of B, in C order.
+    pub b_offsets: Vec<isize>,
+    /// Shape of B.
+    pub b_shape: Vec<usize>,
+    /// Position of B among the result axes.
+    pub b_pos: usize,
+    /// The non-advanced axes of `view`, in order.
+    pub sub_axes: Vec<usize>,
+}
+
+enum Expanded {
+    Basic(SliceItem),
+    /// An advanced index over one source axis: its values and the layout of
+    /// the array it came from (for NumPy's result order).
+    Adv(Vec<i64>, Layout),
+}
+
+impl Array {
+    /// The elements as `T` in logical C order, converting with NumPy's
+    /// unsafe cast. An internal read, like `to_vec`, not a recorded copy.
+    pub(crate) fn values_as<T: Element>(&self) -> Result<Vec<T>> {
+        crate::dispatch_dtype!(self.dtype(), S => Ok(self.to_vec::<S>()?.into_iter().map(|v| v.cast::<T>()).collect()))
+    }
+
+    /// Indexing with basic items and index arrays, as NumPy's `x[...]`.
+    /// With no array item this is [`Array::slice`] (a view). With array
+    /// items it is advanced indexing, which always copies into new memory
+    /// (recorded as an explicit copy), with NumPy's placement of the
+    /// broadcast index shape and NumPy's result layout.
+    ///
+    /// # Errors
+    /// Out-of-bounds indices, too many indices, a mask whose shape does not
+    /// match, or index arrays that do not broadcast together are index
+    /// errors; non-integer index arrays are dtype errors.
+    ///
+    /// ```
+    /// use strider::{Array, IndexItem, SliceItem};
+    /// let x = Array::arange_i64(0, 24, 1).unwrap().reshape(&[2, 3, 4]).unwrap();
+    /// // Integers count as advanced indices next to an array; a slice between
+    /// // them sends the broadcast shape to the front.
+    /// let r = x.index(&[SliceItem::Index(0).into(), SliceItem::full().into(), IndexItem::indices(&[1, 0])]).unwrap();
+    /// assert_eq!(r.shape(), &[2, 3]);
+    /// let m = x.greater(20).unwrap();
+    /// assert_eq!(x.index(&[m.into()]).unwrap().to_vec::<i64>().unwrap(), vec![21, 22, 23]);
+    /// ```
+    pub fn index(&self, items: &[IndexItem]) -> Result<Array> {
+        let op = "index";
+        if items.iter().all(|i| matches!(i, IndexItem::Basic(_))) {
+            let basic: Vec<SliceItem> = items
+                .iter()
+                .filter_map(|i| match i {
+                    IndexItem::Basic(b) => Some(*b),
+                    IndexItem::Array(_) => None,
+                })
+                .collect();
+            return Ok(self.view_with(self.layout.slice(op, &basic)?));
+        }
+        self.require_cpu(op)?;
+        let plan = self.fancy_plan(op, items)?;
+        let out = Array::alloc(op, plan.layout.clone(), self.dtype())?;
+        plan.copy(op, self, &out, true)?;
+        self.record_copy(op, "advanced indexing always copies", false, &out);
+        Ok(out)
+    }
+
+    /// Builds the plan of an advanced index.
+    pub(crate) fn fancy_plan(&self, op: &'static str, items: &[IndexItem]) -> Result<FancyPlan> {
+        let shape = self.shape();
+        let index_err = |reason: String| Error::Index {
+            op,
+            shape: shape.to_vec(),
+            reason,
+        };
+        // How many source axes the items consume, to expand the ellipsis.
+        let mut consumed = 0usize;
+        let mut ellipses = 0usize;
+        for it in items {
+            match it {
+                IndexItem::Basic(SliceItem::NewAxis) => {}
+                IndexItem::Basic(SliceItem::Ellipsis) => ellipses += 1,
+                IndexItem::Basic(_) => consumed += 1,
+                IndexItem::Array(a) if a.dtype() == DType::Bool => {
+                    if a.ndim() == 0 {
+                        return Err(index_err("a 0-d boolean index is not supported".into()));
+                    }
+                    consumed += a.ndim()
+                }
+                IndexItem::Array(_) => consumed += 1,
+            }
+        }
+        if ellipses > 1 {
+            return Err(index_err("an index can only have a single ellipsis ('...')".into()));
+        }
+        if consumed > self.ndim() {
+            return Err(index_err(format!(
+                "too many indices for array: array is {}-dimensional, but {consumed} were indexed",
+                self.ndim()
+            )));
+        }
+        // Expand masks into one index array per covered axis and integers
+        // into 0-d index arrays, tracking the source axis of each item.
+        let mut expanded: Vec<Expanded> = Vec::new();
+        let mut axis = 0usize;
+        for it in items {
+            match it {
+                IndexItem::Basic(SliceItem::Ellipsis) => {
+                    for _ in 0..self.ndim() - consumed {
+                        expanded.push(Expanded::Basic(SliceItem::full()));
+                        axis += 1;
+                    }
+                }
+                IndexItem::Basic(SliceItem::NewAxis) => expanded.push(Expanded::Basic(SliceItem::NewAxis)),
+                IndexItem::Basic(SliceItem::Index(i)) => {
+                    let n = shape[axis] as i64;
+                    let v = *i as i64;
+                    if v < -n || v >= n {
+                        return Err(index_err(format!(
+                            "index {v} is out of bounds for axis {axis} with size {n}"
+                        )));
+                    }
+                    expanded.push(Expanded::Adv(vec![v], Layout::scalar(0)));
+                    axis += 1;
+                }
+                IndexItem::Basic(b) => {
+                    expanded.push(Expanded::Basic(*b));
+                    axis += 1;
+                }
+                IndexItem::Array(a) if a.dtype() == DType::Bool => {
+                    let covered = &shape[axis..axis + a.ndim()];
+                    if a.shape() != covered {
+                        return Err(index_err(format!(
+                            "boolean index did not match indexed array along axis {axis}; size of \
+                             axis is {} but size of corresponding boolean axis is {} (mask shape {})",
+                            covered.first().copied().unwrap_or(0),
+                            a.shape().first().copied().unwrap_or(0),
+                            fmt_shape(a.shape())
+                        )));
+                    }
+                    let mask = a.to_vec::<bool>()?;
+                    let nd = a.ndim();
+                    let mut coords: Vec<Vec<i64>> = vec![Vec::new(); nd];
+                    for (lin, &m) in mask.iter().enumerate() {
+                        if m {
+                            let mut rem = lin;
+                            for d in (0..nd).rev() {
+                                coords[d].push((rem % covered[d]) as i64);
+                                rem /= covered[d];
+                            }
+                        }
+                    }
+                    for c in coords {
+                        let n = c.len();
+                        expanded.push(Expanded::Adv(c, Layout::new(vec![n], vec![1], 0)));
+                        axis += 1;
+                    }
+                }
+                IndexItem::Array(a) => {
+                    if !a.dtype().is_integer() {
+                        return Err(Error::DType {
+                            op,
+                            reason: format!(
+                                "arrays used as indices must be of integer (or boolean) type, not {}",
+                                a.dtype()
+                            ),
+                        });
+                    }
+                    expanded.push(Expanded::Adv(a.values_as::<i64>()?, a.layout().clone()));
+                    axis += 1;
+                }
+            }
+        }
+        // The basic part: advanced items become whole axes of the view.
+        let basic: Vec<SliceItem> = expanded
+            .iter()
+            .map(|e| match e {
+                Expanded::Basic(b) => *b,
+                Expanded::Adv(..) => SliceItem::full(),
+            })
+            .collect();
+        let view = self.layout.slice(op, &basic)?;
+        let mut adv_axes = Vec::new();
+        let mut adv: Vec<(&Vec<i64>, &Layout)> = Vec::new();
+        for (k, e) in expanded.iter().enumerate() {
+            if let Expanded::Adv(v, l) = e {
+                adv_axes.push(k);
+                adv.push((v, l));
+            }
+        }
+        let adv_shapes: Vec<&[usize]> = adv.iter().map(|(_, l)| l.shape()).collect();
+        let b_shape = broadcast_shapes(op, &adv_shapes).map_err(|_| {
+            index_err(format!(
+                "shape mismatch: indexing arrays could not be broadcast together with shapes {}",
+                adv_shapes.iter().map(|s| fmt_shape(s)).collect::<Vec<_>>().join(" ")
+            ))
+        })?;
+        let adjacent = adv_axes.windows(2).all(|w| w[1] == w[0] + 1);
+        let sub_axes: Vec<usize> = (0..view.ndim()).filter(|d| !adv_axes.contains(d)).collect();
+        let b_pos = if adjacent { adv_axes[0] } else { 0 };
+        // Offsets of every position of B.
+        let b_size: usize = b_shape.iter().product();
+        let mut b_offsets = vec![0isize; b_size];
+        let mut index_layouts = Vec::with_capacity(adv.len());
+        for ((vals, l), &ax) in adv.iter().zip(&adv_axes) {
+            let n = view.shape()[ax] as i64;
+            let stride = view.strides()[ax];
+            let bl = l.broadcast_to(op, &b_shape).map_err(|_| index_err("index arrays do not broadcast".into()))?;
+            let bs = Layout::new(l.shape().to_vec(), Layout::dense_strides(l.shape(), crate::Order::C), 0)
+                .broadcast_strides(&b_shape);
+            for (pos, off) in b_offsets.iter_mut().enumerate() {
+                let mut rem = pos;
+                let mut at = 0isize;
+                for d in (0..b_shape.len()).rev() {
+                    at += (rem % b_shape[d]) as isize * bs[d];
+                    rem /= b_shape[d];
+                }
+                let mut v = vals[at as usize];
+                if v < -n || v >= n {
+                    return Err(index_err(format!(
+                        "index {v} is out of bounds for axis {ax} with size {n}"
+                    )));
+                }
+                if v < 0 {
+                    v += n;
+                }
+                *off += v as isize * stride;
+            }
+            index_layouts.push(bl);
+        }
+        let mut out_shape: Vec<usize> = sub_axes.iter().map(|&d| view.shape()[d]).collect();
+        let sub_strides: Vec<isize> = sub_axes.iter().map(|&d| view.strides()[d]).collect();
+        let b_pos_in_result = if adjacent { sub_axes.iter().filter(|&&d| d < b_pos).count() } else { 0 };
+        for (k, &n) in b_shape.iter().enumerate() {
+            out_shape.insert(b_pos_in_result + k, n);
+        }
+        let refs: Vec<&Layout> = index_layouts.iter().collect();
+        let layout = fancy_output_layout(&out_shape, b_pos_in_result, b_shape.len(), &refs, &sub_strides);
+        Ok(FancyPlan {
+            view,
+            shape: out_shape,
+            layout,
+            b_offsets,
+            b_shape,
+            b_pos: b_pos_in_result,
+            sub_axes,
+        })
+    }
+}
+
+/// C-order element offsets of every position of `shape` under `strides`.
+pub(crate) fn offsets(shape: &[usize], strides: &[isize]) -> Vec<isize> {
+    let n: usize = shape.iter().product();
+    let mut out = Vec::with_capacity(n);
+    let mut idx = vec![0usize; shape.len()];
+    let mut pos = 0isize;
+    for _ in 0..n {
+        out.push(pos);
+        for ax in (0..shape.len()).rev() {
+            idx[ax] += 1;
+            pos += strides[ax];
+            if idx[ax] < shape[ax] {
+                break;
+            }
+            pos -= strides[ax] * shape[ax] as isize;
+            idx[ax] = 0;
+        }
+    }
+    out
+}
+
+impl FancyPlan {
+    /// Copies between the indexed positions of `view_side` (an array over
+    /// the buffer of the indexed array with layout `self.view`) and
+    /// `result_side` (an array of the result's shape, possibly broadcast).
+    /// `gather` copies view -> result (indexing); otherwise result -> view
+    /// (assignment, last write wins).
+    pub(crate) fn copy(&self, op: &'static str, view_side: &Array, result_side: &Array, gather: bool) -> Result<()> {
+        let v = &self.view;
+        let sub_shape: Vec<usize> = self.sub_axes.iter().map(|&d| v.shape()[d]).collect();
+        let v_inner = offsets(&sub_shape, &self.sub_axes.iter().map(|&d| v.strides()[d]).collect::<Vec<_>>());
+        let v_outer: Vec<isize> = self.b_offsets.iter().map(|&o| o + v.offset() as isize).collect();
+        let rs = result_side.layout().broadcast_strides(&self.shape);
+        let bnd = self.b_shape.len();
+        let r_b_strides = &rs[self.b_pos..self.b_pos + bnd];
+        let r_sub_strides: Vec<isize> = rs[..self.b_pos].iter().chain(&rs[self.b_pos + bnd..]).copied().collect();
+        let r_inner = offsets(&sub_shape, &r_sub_strides);
+        let r_outer: Vec<isize> = offsets(&self.b_shape, r_b_strides)
+            .into_iter()
+            .map(|o| o + result_side.layout().offset() as isize)
+            .collect();
+        let (dst, src) = if gather { (result_side, view_side) } else { (view_side, result_side) };
+        let (outer, inner) = if gather {
+            ((&r_outer[..], &v_outer[..]), (&r_inner[..], &v_inner[..]))
+        } else {
+            ((&v_outer[..], &r_outer[..]), (&v_inner[..], &r_inner[..]))
+        };
+        dst.with_locks(op, &[src], |locks| {
+            let dp = locks.ptr(dst.buffer_id());
+            let sp = locks.ptr(src.buffer_id()) as *const u8;
+            // SAFETY: every offset is inside its layout (index values were
+            // bounds-checked, layouts come from the layout module); locks
+            // held; callers copy a source that overlaps the destination.
+            unsafe { crate::cpu::kernels::offset_copy(dp, dst.dtype(), sp, src.dtype(), outer, inner) }
+        })
+    }
+}

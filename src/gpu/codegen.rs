@@ -1,0 +1,144 @@
+//! WGSL snippets that depend on dtypes: how each dtype is held in a shader,
+//! loaded, converted and stored. The kernel skeletons are the `.wgsl` files
+//! under `shaders/`; these fill their dtype-dependent placeholders.
+//!
+//! Every dtype has a *value representation* in WGSL (`rep`): the native type
+//! for f32, i32, u32, f16, f64, i64, u64; `bool` for bool; `u32` for uint8
+//! (the value in its low 8 bits; arithmetic may carry past them, so values
+//! are masked whenever a uint8 is converted or stored, which gives NumPy's
+//! wrap-around); `f32` for bfloat16 (rounded to bfloat16 only when stored).
+//! Storage arrays hold `word` elements: `u32` for the packed dtypes.
+
+use crate::dtype::DType;
+
+/// The WGSL type that holds a value of `dt` inside a shader.
+pub(crate) fn rep(dt: DType) -> &'static str {
+    match dt {
+        DType::Bool => "bool",
+        DType::U8 | DType::U32 => "u32",
+        DType::I32 => "i32",
+        DType::I64 => "i64",
+        DType::U64 => "u64",
+        DType::F16 => "f16",
+        DType::BF16 | DType::F32 => "f32",
+        DType::F64 => "f64",
+    }
+}
+
+/// The element type of a storage array holding `dt`.
+pub(crate) fn word(dt: DType) -> &'static str {
+    match dt {
+        DType::Bool | DType::U8 | DType::BF16 => "u32",
+        other => rep(other),
+    }
+}
+
+/// Elements per 32-bit storage word: 4 for uint8 and bool, 2 for bfloat16,
+/// 1 for everything else (which is not packed).
+pub(crate) fn lanes(dt: DType) -> u32 {
+    match dt {
+        DType::Bool | DType::U8 => 4,
+        DType::BF16 => 2,
+        _ => 1,
+    }
+}
+
+/// True for dtypes stored several to a 32-bit word.
+pub(crate) fn is_packed(dt: DType) -> bool {
+    lanes(dt) > 1
+}
+
+/// The `enable` directives a shader using `dtypes` needs.
+pub(crate) fn enables(dtypes: &[DType]) -> String {
+    if dtypes.contains(&DType::F16) {
+        "enable f16;\n".to_string()
+    } else {
+        String::new()
+    }
+}
+
+/// A WGSL expression for element `e` (a `u32` expression) of storage array
+/// `buf` holding `dt`, as a value of `rep(dt)`.
+pub(crate) fn load(dt: DType, buf: &str, e: &str) -> String {
+    match dt {
+        DType::U8 => format!("unpack_u8({buf}[({e}) >> 2u], {e})"),
+        DType::Bool => format!("(unpack_u8({buf}[({e}) >> 2u], {e}) != 0u)"),
+        DType::BF16 => format!("unpack_bf16({buf}[({e}) >> 1u], {e})"),
+        _ => format!("{buf}[{e}]"),
+    }
+}
+
+/// The lane bits (low 8 or 16 bits of a `u32`) of the value `v`, a
+/// `rep(dt)` expression, for a packed `dt`.
+pub(crate) fn lane_bits(dt: DType, v: &str) -> String {
+    match dt {
+        DType::U8 => format!("(({v}) & 0xffu)"),
+        DType::Bool => format!("select(0u, 1u, {v})"),
+        DType::BF16 => format!("pack_bf16({v})"),
+        _ => unreachable!("{dt} is not packed"),
+    }
+}
+
+/// A WGSL expression converting `e`, a `rep(from)` expression, to
+/// `rep(to)`, with NumPy's `astype` (unsafe casting) semantics: floats to
+/// integers truncate toward zero (negative floats to unsigned wrap through
+/// the signed type); integers to narrower integers wrap; anything to bool is
+/// `!= 0`; bool to numbers is 0 or 1.
+///
+/// Out-of-range float to integer casts (undefined in NumPy) saturate here.
+pub(crate) fn convert(from: DType, to: DType, e: &str) -> String {
+    if from == to {
+        return match to {
+            DType::U8 => format!("(({e}) & 0xffu)"),
+            _ => e.to_string(),
+        };
+    }
+    let e = if from == DType::U8 {
+        format!("(({e}) & 0xffu)")
+    } else {
+        format!("({e})")
+    };
+    let t = rep(to);
+    if to == DType::Bool {
+        return format!("({e} != {}(0))", rep(from));
+    }
+    if from == DType::Bool {
+        return format!("select({t}(0), {t}(1), {e})");
+    }
+    match (from.is_float(), to) {
+        // Float to unsigned: negative values wrap through the signed type.
+        (true, DType::U8) => format!("(select(u32({e}), u32(i32({e})), {e} < {}(0)) & 0xffu)", rep(from)),
+        (true, DType::U32) => format!("select(u32({e}), u32(i32({e})), {e} < {}(0))", rep(from)),
+        (true, DType::U64) => format!("select(u64({e}), u64(i64({e})), {e} < {}(0))", rep(from)),
+        // Signed to 64-bit unsigned: sign-extend first, then reinterpret.
+        (false, DType::U64) if matches!(from, DType::I32) => format!("u64(i64({e}))"),
+        (false, DType::U8) => format!("(u32({e}) & 0xffu)"),
+        _ => format!("{t}({e})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn representations() {
+        assert_eq!(rep(DType::U8), "u32");
+        assert_eq!(word(DType::Bool), "u32");
+        assert_eq!(word(DType::F16), "f16");
+        assert_eq!(lanes(DType::BF16), 2);
+        assert!(is_packed(DType::U8) && !is_packed(DType::F32));
+    }
+
+    #[test]
+    fn conversions_read_as_expected() {
+        assert_eq!(convert(DType::F32, DType::F32, "x"), "x");
+        assert_eq!(convert(DType::I32, DType::F32, "x"), "f32((x))");
+        assert_eq!(convert(DType::F32, DType::Bool, "x"), "((x) != f32(0))");
+        assert_eq!(
+            convert(DType::Bool, DType::I64, "x"),
+            "select(i64(0), i64(1), (x))"
+        );
+        assert!(convert(DType::U8, DType::F32, "x").contains("0xffu"));
+    }
+}

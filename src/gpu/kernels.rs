@@ -1,0 +1,1334 @@
+//! The kernels the op layer calls: strided N-ary elementwise (with casts)
+//! and reductions. They take buffers with layouts, not arrays.
+//!
+//! Kernel names are `{op}_{dtype}_{variant}` (the dtype part lists every
+//! dtype, joined by `-`, when they differ), e.g. `add_f32_contig`,
+//! `add_u8-i32-i32-i32_strided`, `sum_f32_group_final`.
+
+use crate::dtype::DType;
+use crate::error::{fmt_shape, Error, Result};
+
+use super::buffer::GpuBuffer;
+use super::codegen::{self, convert, rep};
+use super::context::{GpuDevice, WORKGROUP_SIZE};
+use super::launch::{self, full_extent, Access, KernelKey, Operand};
+use super::template::fill;
+
+const COMMON: &str = include_str!("../../shaders/common.wgsl");
+const STRIDED_INDEX: &str = include_str!("../../shaders/strided_index.wgsl");
+const ELEMENTWISE: &str = include_str!("../../shaders/elementwise.wgsl");
+const ELEMENTWISE_PACKED: &str = include_str!("../../shaders/elementwise_packed.wgsl");
+const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
+
+/// Largest number of inputs of an elementwise kernel.
+pub const MAX_INPUTS: usize = 3;
+
+/// A view of a [`GpuBuffer`] as elements of `dtype`: element `idx` (a
+/// multi-index of the op shape) is at `offset + sum(idx[d] * strides[d])`,
+/// counted in elements from the start of the buffer.
+///
+/// Strides are in elements, already broadcast to the op shape (0 on
+/// broadcast axes) and may be negative.
+#[derive(Clone, Copy, Debug)]
+pub struct GpuView<'a> {
+    /// The buffer holding the elements.
+    pub buf: &'a GpuBuffer,
+    /// The element type.
+    pub dtype: DType,
+    /// Strides in elements, one per axis of the op shape.
+    pub strides: &'a [isize],
+    /// Offset of element `[0, 0, ...]` in elements.
+    pub offset: usize,
+}
+
+/// An elementwise operation: a WGSL expression over the inputs.
+#[derive(Clone, Copy, Debug)]
+pub struct ElementwiseOp<'a> {
+    /// The op name, used in kernel names and errors (`"add"`).
+    pub name: &'a str,
+    /// A WGSL expression over `x0`, `x1`, `x2` (the inputs, already converted
+    /// to the compute type, which the shader calls `C`), e.g. `x0 + x1` or
+    /// `select(x1, x0, x0 > x1)`. uint8 values are `u32` (wrapped to 8 bits
+    /// on store), bool values are `bool`, bfloat16 values are `f32`.
+    pub expr: &'a str,
+    /// The compute type `C`.
+    pub compute: DType,
+    /// The output dtype (must equal the output view's dtype).
+    pub out: DType,
+}
+
+/// A reduction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    /// Sum (identity 0).
+    Sum,
+    /// Product (identity 1).
+    Prod,
+    /// Minimum; NaN wins. Needs at least one element.
+    Min,
+    /// Maximum; NaN wins. Needs at least one element.
+    Max,
+    /// Index of the first minimum (first NaN) in C order over the reduced axes.
+    ArgMin,
+    /// Index of the first maximum (first NaN) in C order over the reduced axes.
+    ArgMax,
+    /// Whether any element is nonzero (accumulator bool).
+    Any,
+    /// Whether every element is nonzero (accumulator bool).
+    All,
+}
+
+impl ReduceOp {
+    /// Every reduction.
+    pub const ALL: [ReduceOp; 8] = [
+        ReduceOp::Sum,
+        ReduceOp::Prod,
+        ReduceOp::Min,
+        ReduceOp::Max,
+        ReduceOp::ArgMin,
+        ReduceOp::ArgMax,
+        ReduceOp::Any,
+        ReduceOp::All,
+    ];
+
+    /// NumPy's name: `sum`, `prod`, `min`, `max`, `argmin`, `argmax`, `any`, `all`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Prod => "prod",
+            ReduceOp::Min => "min",
+            ReduceOp::Max => "max",
+            ReduceOp::ArgMin => "argmin",
+            ReduceOp::ArgMax => "argmax",
+            ReduceOp::Any => "any",
+            ReduceOp::All => "all",
+        }
+    }
+
+    /// True for argmin and argmax.
+    pub fn is_arg(self) -> bool {
+        matches!(self, ReduceOp::ArgMin | ReduceOp::ArgMax)
+    }
+
+    /// Whether `acc` is an accumulator this reduction accepts: sum and prod
+    /// take any non-bool dtype, any and all take only bool, the others any.
+    pub fn accepts_acc(self, acc: DType) -> bool {
+        match self {
+            ReduceOp::Sum | ReduceOp::Prod => acc != DType::Bool,
+            ReduceOp::Any | ReduceOp::All => acc == DType::Bool,
+            _ => true,
+        }
+    }
+
+    fn needs_elements(self) -> bool {
+        matches!(
+            self,
+            ReduceOp::Min | ReduceOp::Max | ReduceOp::ArgMin | ReduceOp::ArgMax
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Shader sources
+// ---------------------------------------------------------------------------
+
+/// Everything that determines one elementwise shader.
+#[derive(Clone, Debug)]
+pub(crate) struct ElementwiseSpec {
+    pub name: String,
+    pub expr: String,
+    pub inputs: Vec<DType>,
+    pub compute: DType,
+    pub out: DType,
+    pub strided: bool,
+}
+
+impl ElementwiseSpec {
+    pub(crate) fn key(&self) -> KernelKey {
+        let mut dtypes = self.inputs.clone();
+        dtypes.push(self.compute);
+        dtypes.push(self.out);
+        KernelKey {
+            op: self.name.clone(),
+            expr: self.expr.clone(),
+            dtypes,
+            variant: if self.strided { "strided" } else { "contig" }.to_string(),
+        }
+    }
+
+    pub(crate) fn source(&self) -> Result<String> {
+        let mut dtypes = self.inputs.clone();
+        dtypes.extend([self.compute, self.out]);
+        let enables = codegen::enables(&dtypes);
+        let mut bindings = String::new();
+        let mut loads = String::new();
+        for (k, &dt) in self.inputs.iter().enumerate() {
+            bindings.push_str(&format!(
+                "@group(0) @binding({}) var<storage, read> in{k}: array<{}>;\n",
+                k + 2,
+                codegen::word(dt)
+            ));
+            let raw = codegen::load(dt, &format!("in{k}"), &format!("u32(idx[{}])", k + 1));
+            loads.push_str(&format!(
+                "    let x{k}: C = {};\n",
+                convert(dt, self.compute, &raw)
+            ));
+        }
+        let value = convert(self.compute, self.out, "v");
+        let wg = WORKGROUP_SIZE.to_string();
+        let n_ops = (self.inputs.len() + 1).to_string();
+        let strided = self.strided.to_string();
+        let name = self.key().name();
+        if codegen::is_packed(self.out) {
+            let lanes = codegen::lanes(self.out).to_string();
+            let store = codegen::lane_bits(self.out, &value);
+            fill(
+                &format!("elementwise_packed.wgsl ({name})"),
+                ELEMENTWISE_PACKED,
+                &[
+                    ("enables", &enables),
+                    ("compute", rep(self.compute)),
+                    ("workgroup_size", &wg),
+                    ("n_ops", &n_ops),
+                    ("strided", &strided),
+                    ("lanes", &lanes),
+                    ("common", COMMON),
+                    ("strided_index", STRIDED_INDEX),
+                    ("bindings", &bindings),
+                    ("loads", &loads),
+                    ("expr", &self.expr),
+                    ("store", &store),
+                ],
+            )
+        } else {
+            fill(
+                &format!("elementwise.wgsl ({name})"),
+                ELEMENTWISE,
+                &[
+                    ("enables", &enables),
+                    ("compute", rep(self.compute)),
+                    ("workgroup_size", &wg),
+                    ("n_ops", &n_ops),
+                    ("strided", &strided),
+                    ("common", COMMON),
+                    ("strided_index", STRIDED_INDEX),
+                    ("out_word", codegen::word(self.out)),
+                    ("bindings", &bindings),
+                    ("loads", &loads),
+                    ("expr", &self.expr),
+                    ("store", &value),
+                ],
+            )
+        }
+    }
+}
+
+/// Where a reduction pass reads from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ReduceInput {
+    /// Elements of a dtype, converted to the accumulator.
+    Plain(DType),
+    /// Partial accumulators (and indices) written by an earlier pass.
+    Pairs,
+}
+
+/// Where a reduction pass writes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ReduceOutput {
+    /// Final values of an unpacked dtype (indices for argmin/argmax).
+    Final(DType),
+    /// Partial accumulators (and indices), one per work item.
+    Partial,
+}
+
+/// Everything that determines one reduction shader.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ReduceSpec {
+    pub op: ReduceOp,
+    pub acc: DType,
+    pub input: ReduceInput,
+    pub output: ReduceOutput,
+    /// One workgroup per item (`reduce_group`) or one invocation per item.
+    pub group: bool,
+}
+
+/// The WGSL type of an accumulator (bool accumulates as 0u / 1u).
+fn acc_rep(acc: DType) -> &'static str {
+    if acc == DType::Bool {
+        "u32"
+    } else {
+        rep(acc)
+    }
+}
+
+/// Bytes per accumulator in a partials buffer.
+fn acc_size(acc: DType) -> u64 {
+    match acc {
+        DType::Bool | DType::U8 | DType::BF16 => 4,
+        other => other.itemsize() as u64,
+    }
+}
+
+fn to_acc(acc: DType, e: &str) -> String {
+    if acc == DType::Bool {
+        format!("select(0u, 1u, {e})")
+    } else {
+        e.to_string()
+    }
+}
+
+fn from_acc(acc: DType, e: &str) -> String {
+    if acc == DType::Bool {
+        format!("({e} != 0u)")
+    } else {
+        e.to_string()
+    }
+}
+
+impl ReduceSpec {
+    pub(crate) fn key(&self) -> KernelKey {
+        let mut dtypes = Vec::new();
+        let mut variant = String::from(if self.group { "group" } else { "thread" });
+        match self.input {
+            ReduceInput::Plain(dt) => dtypes.push(dt),
+            ReduceInput::Pairs => variant.push_str("_pairs"),
+        }
+        dtypes.push(self.acc);
+        match self.output {
+            ReduceOutput::Final(dt) => {
+                dtypes.push(dt);
+                variant.push_str("_final");
+            }
+            ReduceOutput::Partial => variant.push_str("_partial"),
+        }
+        KernelKey {
+            op: self.op.name().to_string(),
+            expr: String::new(),
+            dtypes,
+            variant,
+        }
+    }
+
+    pub(crate) fn entry_point(&self) -> &'static str {
+        if self.group {
+            "reduce_group"
+        } else {
+            "reduce_thread"
+        }
+    }
+
+    /// Storage bindings after the parameters: (binding, access).
+    pub(crate) fn slots(&self) -> Vec<(u32, Access)> {
+        let arg = self.op.is_arg();
+        let mut s = vec![(1, Access::ReadWrite)];
+        if arg && self.output == ReduceOutput::Partial {
+            s.push((2, Access::ReadWrite));
+        }
+        s.push((3, Access::Read));
+        if arg && self.input == ReduceInput::Pairs {
+            s.push((4, Access::Read));
+        }
+        s
+    }
+
+    pub(crate) fn source(&self) -> Result<String> {
+        let acc = self.acc;
+        let a = acc_rep(acc);
+        let arg = self.op.is_arg();
+        let mut dtypes = vec![acc];
+        let mut bindings = String::new();
+        match self.output {
+            ReduceOutput::Final(dt) => {
+                dtypes.push(dt);
+                bindings.push_str(&format!(
+                    "@group(0) @binding(1) var<storage, read_write> out_val: array<{}>;\n",
+                    codegen::word(dt)
+                ));
+            }
+            ReduceOutput::Partial => {
+                bindings.push_str(&format!(
+                    "@group(0) @binding(1) var<storage, read_write> out_val: array<{a}>;\n"
+                ));
+                if arg {
+                    bindings.push_str(
+                        "@group(0) @binding(2) var<storage, read_write> out_idx: array<u32>;\n",
+                    );
+                }
+            }
+        }
+        let load = match self.input {
+            ReduceInput::Plain(dt) => {
+                dtypes.push(dt);
+                bindings.push_str(&format!(
+                    "@group(0) @binding(3) var<storage, read> in_val: array<{}>;\n",
+                    codegen::word(dt)
+                ));
+                let raw = codegen::load(dt, "in_val", "e");
+                format!("Acc({}, r)", to_acc(acc, &convert(dt, acc, &raw)))
+            }
+            ReduceInput::Pairs => {
+                bindings.push_str(&format!(
+                    "@group(0) @binding(3) var<storage, read> in_val: array<{a}>;\n"
+                ));
+                if arg {
+                    bindings.push_str(
+                        "@group(0) @binding(4) var<storage, read> in_idx: array<u32>;\n",
+                    );
+                    "Acc(in_val[e], in_idx[e + params[R_IN_IDX_SHIFT]])".to_string()
+                } else {
+                    "Acc(in_val[e], r)".to_string()
+                }
+            }
+        };
+        let store = match self.output {
+            ReduceOutput::Final(dt) if arg => format!("    out_val[e] = {}(a.i);", rep(dt)),
+            ReduceOutput::Final(dt) => format!(
+                "    out_val[e] = {};",
+                convert(acc, dt, &from_acc(acc, "a.v"))
+            ),
+            ReduceOutput::Partial if arg => {
+                "    out_val[e] = a.v;\n    out_idx[e + params[R_OUT_IDX_SHIFT]] = a.i;".to_string()
+            }
+            ReduceOutput::Partial => "    out_val[e] = a.v;".to_string(),
+        };
+        let identity = match self.op {
+            ReduceOp::Prod | ReduceOp::All => format!("{a}(1)"),
+            _ => format!("{a}(0)"),
+        };
+        let float = acc.is_float();
+        let nan_first = "    if (a.i == NONE) { return b; }\n    if (b.i == NONE) { return a; }\n";
+        let nan = |x: &str| format!("is_nan_f32(f32({x}))");
+        let combine = match self.op {
+            ReduceOp::Sum => "    return Acc(a.v + b.v, 0u);".to_string(),
+            ReduceOp::Prod => "    return Acc(a.v * b.v, 0u);".to_string(),
+            ReduceOp::Any => "    return Acc(a.v | b.v, 0u);".to_string(),
+            ReduceOp::All => "    return Acc(a.v & b.v, 0u);".to_string(),
+            ReduceOp::Min | ReduceOp::Max => {
+                let f = if self.op == ReduceOp::Min { "min" } else { "max" };
+                let mut s = nan_first.to_string();
+                if float {
+                    s.push_str(&format!(
+                        "    if ({}) {{ return a; }}\n    if ({}) {{ return b; }}\n",
+                        nan("a.v"),
+                        nan("b.v")
+                    ));
+                }
+                s.push_str(&format!("    return Acc({f}(a.v, b.v), min(a.i, b.i));"));
+                s
+            }
+            ReduceOp::ArgMin | ReduceOp::ArgMax => {
+                let better = if self.op == ReduceOp::ArgMin { "<" } else { ">" };
+                let mut s = nan_first.to_string();
+                if float {
+                    s.push_str(&format!(
+                        "    let an = {};\n    let bn = {};\n    if (an || bn) {{\n        \
+                         if (an && bn) {{ if (b.i < a.i) {{ return b; }} return a; }}\n        \
+                         if (an) {{ return a; }}\n        return b;\n    }}\n",
+                        nan("a.v"),
+                        nan("b.v")
+                    ));
+                }
+                s.push_str(&format!(
+                    "    if (b.v {better} a.v || (b.v == a.v && b.i < a.i)) {{ return b; }}\n    \
+                     return a;"
+                ));
+                s
+            }
+        };
+        let name = self.key().name();
+        fill(
+            &format!("reduce.wgsl ({name})"),
+            REDUCE,
+            &[
+                ("enables", &codegen::enables(&dtypes)),
+                ("acc", a),
+                ("workgroup_size", &WORKGROUP_SIZE.to_string()),
+                (
+                    "partial",
+                    if self.output == ReduceOutput::Partial {
+                        "true"
+                    } else {
+                        "false"
+                    },
+                ),
+                ("common", COMMON),
+                ("bindings", &bindings),
+                ("identity", &identity),
+                ("combine", &combine),
+                ("load", &load),
+                ("store", &store),
+            ],
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Checks shared by the entry points
+// ---------------------------------------------------------------------------
+
+fn same_device(op: &'static str, dev: &GpuDevice, buf: &GpuBuffer) -> Result<()> {
+    if buf.device() != dev {
+        return Err(Error::Device {
+            op,
+            reason: format!(
+                "an operand is on {} but the kernel runs on {}; move it with an explicit \
+                 transfer",
+                buf.device(),
+                dev
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The view must stay inside its buffer for every index of `shape`.
+fn check_bounds(
+    op: &'static str,
+    buf: &GpuBuffer,
+    dtype: DType,
+    shape: &[usize],
+    strides: &[isize],
+    offset: usize,
+) -> Result<()> {
+    if strides.len() != shape.len() {
+        return Err(Error::Value {
+            op,
+            reason: format!(
+                "{} strides given for a view of shape {}",
+                strides.len(),
+                fmt_shape(shape)
+            ),
+        });
+    }
+    let (lo, hi) = full_extent(shape, strides);
+    let first = offset as i64 + lo;
+    let end = (offset as i64 + hi + 1).saturating_mul(dtype.itemsize() as i64);
+    if first < 0 || end > buf.size() as i64 {
+        return Err(Error::Value {
+            op,
+            reason: format!(
+                "a {dtype} view of shape {}, strides {:?}, offset {offset} reaches elements \
+                 {first}..{} outside its {}-byte buffer",
+                fmt_shape(shape),
+                strides,
+                offset as i64 + hi + 1,
+                buf.size()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn checked_size(op: &'static str, shape: &[usize], limit: u64) -> Result<u64> {
+    let n = shape
+        .iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+        .filter(|&n| n <= limit);
+    n.ok_or_else(|| Error::Value {
+        op,
+        reason: format!(
+            "shape {} has more than {limit} elements, the most one GPU launch indexes",
+            fmt_shape(shape)
+        ),
+    })
+}
+
+/// Merge axes that every operand walks as one (and drop length-1 axes), so
+/// the kernel does less index math. C-order linear indices are unchanged.
+fn coalesce(shape: &[usize], strides: &[Vec<isize>]) -> (Vec<usize>, Vec<Vec<isize>>) {
+    let mut out_shape: Vec<usize> = Vec::new();
+    let mut out_strides: Vec<Vec<isize>> = vec![Vec::new(); strides.len()];
+    for (d, &n) in shape.iter().enumerate() {
+        if n == 1 {
+            continue;
+        }
+        let mergeable = !out_shape.is_empty()
+            && strides
+                .iter()
+                .zip(&out_strides)
+                .all(|(s, o)| o[o.len() - 1] == s[d] * n as isize);
+        if mergeable {
+            *out_shape.last_mut().expect("nonempty") *= n;
+            for (s, o) in strides.iter().zip(out_strides.iter_mut()) {
+                *o.last_mut().expect("nonempty") = s[d];
+            }
+        } else {
+            out_shape.push(n);
+            for (s, o) in strides.iter().zip(out_strides.iter_mut()) {
+                o.push(s[d]);
+            }
+        }
+    }
+    (out_shape, out_strides)
+}
+
+/// C-contiguous strides for `shape`, in elements.
+fn c_strides(shape: &[usize]) -> Vec<isize> {
+    let mut s = vec![0isize; shape.len()];
+    let mut acc = 1isize;
+    for d in (0..shape.len()).rev() {
+        s[d] = acc;
+        acc *= shape[d].max(1) as isize;
+    }
+    s
+}
+
+/// Copy the extent of a view into a fresh buffer (an input that shares its
+/// buffer with the output cannot be bound twice, and may overlap it).
+/// Returns the copy and the view's offset in it.
+fn detach(
+    dev: &GpuDevice,
+    buf: &GpuBuffer,
+    dtype: DType,
+    shape: &[usize],
+    strides: &[isize],
+    offset: usize,
+) -> Result<(GpuBuffer, usize)> {
+    let isz = dtype.itemsize() as u64;
+    let (lo, hi) = full_extent(shape, strides);
+    let align = isz.max(4);
+    let lo_b = (offset as i64 + lo) as u64 * isz / align * align;
+    let hi_b = ((offset as i64 + hi + 1) as u64 * isz).div_ceil(4) * 4;
+    let tmp = GpuBuffer::empty(dev, hi_b - lo_b)?;
+    tmp.copy_from(buf, lo_b, 0, hi_b - lo_b)?;
+    Ok((tmp, offset - (lo_b / isz) as usize))
+}
+
+fn wrap(v: i64) -> u32 {
+    v as u32
+}
+
+fn max_threads(dev: &GpuDevice) -> u64 {
+    let g = u64::from(dev.ctx.launch.max_groups);
+    (g * g * u64::from(WORKGROUP_SIZE)).min(1 << 31)
+}
+
+fn max_groups(dev: &GpuDevice) -> u64 {
+    let g = u64::from(dev.ctx.launch.max_groups);
+    (g * g).min(1 << 31)
+}
+
+// ---------------------------------------------------------------------------
+// Elementwise
+// ---------------------------------------------------------------------------
+
+/// Run `op` over `shape`: `out[i] = op.expr(inputs[0][i], inputs[1][i], ...)`
+/// for every multi-index `i`, reading and writing every view in place
+/// through its strides and offset.
+///
+/// Inputs are converted to `op.compute` when read, the result to `op.out`
+/// when written (NumPy's unsafe-cast rules; out-of-range float to integer
+/// conversions saturate). The kernel is recorded into the device's batch:
+/// nothing waits for it until a result is read back.
+///
+/// An input that shares its buffer with the output is first copied on the
+/// device, so in-place and overlapping calls are safe. The output must not
+/// overlap itself (no zero strides). A packed output dtype (`uint8`, `bool`,
+/// `bfloat16`) must be C-contiguous over `shape` (any offset): each
+/// invocation owns whole 32-bit words of it.
+///
+/// # Errors
+///
+/// - [`Error::Value`]: no inputs or more than [`MAX_INPUTS`], strides of the
+///   wrong length, a view reaching outside its buffer, more than 2^32 - 1
+///   elements.
+/// - [`Error::DType`]: `op.out` differs from the output view's dtype, a
+///   dtype the adapter cannot run, or a strided packed output.
+/// - [`Error::Device`]: a view on another device, or a kernel that fails to
+///   build or run.
+///
+/// ```
+/// use strider::gpu::{download, elementwise, upload, ElementwiseOp, GpuBuffer, GpuDevice, GpuView};
+/// use strider::DType;
+/// let Ok(dev) = GpuDevice::default_device() else { return };
+/// let a = upload(&dev, bytemuck::cast_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0])).unwrap();
+/// let b = upload(&dev, bytemuck::cast_slice(&[10.0f32, 20.0, 30.0])).unwrap();
+/// let out = GpuBuffer::empty(&dev, 6 * 4).unwrap();
+/// // (2, 3) + (3,) broadcast: b's stride on axis 0 is 0.
+/// let add = ElementwiseOp { name: "add", expr: "x0 + x1", compute: DType::F32, out: DType::F32 };
+/// elementwise(
+///     &dev,
+///     &add,
+///     &[2, 3],
+///     &GpuView { buf: &out, dtype: DType::F32, strides: &[3, 1], offset: 0 },
+///     &[
+///         GpuView { buf: &a, dtype: DType::F32, strides: &[3, 1], offset: 0 },
+///         GpuView { buf: &b, dtype: DType::F32, strides: &[0, 1], offset: 0 },
+///     ],
+/// )
+/// .unwrap();
+/// let got: Vec<f32> = bytemuck::cast_slice(&download(&out, 0, 24).unwrap()).to_vec();
+/// assert_eq!(got, [11.0, 22.0, 33.0, 14.0, 25.0, 36.0]);
+/// ```
+pub fn elementwise(
+    dev: &GpuDevice,
+    op: &ElementwiseOp,
+    shape: &[usize],
+    out: &GpuView,
+    inputs: &[GpuView],
+) -> Result<()> {
+    const OP: &str = "elementwise";
+    if inputs.is_empty() || inputs.len() > MAX_INPUTS {
+        return Err(Error::Value {
+            op: OP,
+            reason: format!(
+                "{}: elementwise kernels take 1 to {MAX_INPUTS} inputs, not {}",
+                op.name,
+                inputs.len()
+            ),
+        });
+    }
+    if out.dtype != op.out {
+        return Err(Error::DType {
+            op: OP,
+            reason: format!(
+                "{}: the op writes {} but the output view is {}",
+                op.name, op.out, out.dtype
+            ),
+        });
+    }
+    for v in std::iter::once(out).chain(inputs) {
+        same_device(OP, dev, v.buf)?;
+        check_bounds(OP, v.buf, v.dtype, shape, v.strides, v.offset)?;
+    }
+    let mut dtypes: Vec<DType> = inputs.iter().map(|v| v.dtype).collect();
+    dtypes.extend([op.compute, op.out]);
+    dev.check_dtypes(OP, &dtypes)?;
+    let n = checked_size(OP, shape, u64::from(u32::MAX))?;
+    if n == 0 {
+        return Ok(());
+    }
+
+    // Inputs that share the output's buffer are read from a copy.
+    let mut detached: Vec<Option<(GpuBuffer, usize)>> = Vec::with_capacity(inputs.len());
+    for v in inputs {
+        detached.push(if v.buf.id() == out.buf.id() {
+            Some(detach(dev, v.buf, v.dtype, shape, v.strides, v.offset)?)
+        } else {
+            None
+        });
+    }
+    let bufs: Vec<&GpuBuffer> = std::iter::once(out.buf)
+        .chain(
+            inputs
+                .iter()
+                .zip(&detached)
+                .map(|(v, d)| d.as_ref().map_or(v.buf, |(b, _)| b)),
+        )
+        .collect();
+    let offsets: Vec<usize> = std::iter::once(out.offset)
+        .chain(
+            inputs
+                .iter()
+                .zip(&detached)
+                .map(|(v, d)| d.as_ref().map_or(v.offset, |(_, o)| *o)),
+        )
+        .collect();
+    let dts: Vec<DType> = std::iter::once(out.dtype)
+        .chain(inputs.iter().map(|v| v.dtype))
+        .collect();
+
+    let all_strides: Vec<Vec<isize>> = std::iter::once(out)
+        .chain(inputs)
+        .map(|v| v.strides.to_vec())
+        .collect();
+    let (cshape, cstrides) = coalesce(shape, &all_strides);
+    let contig = cshape.len() <= 1
+        && cstrides[0].first().is_none_or(|&s| s == 1)
+        && cstrides[1..]
+            .iter()
+            .all(|s| s.first().is_none_or(|&x| x == 0 || x == 1));
+    let packed = codegen::is_packed(op.out);
+    if packed && !contig && !(cshape.len() == 1 && cstrides[0][0] == 1) {
+        return Err(Error::DType {
+            op: OP,
+            reason: format!(
+                "{}: a strided {} output is not supported on the GPU yet (packed dtypes are \
+                 written a 32-bit word at a time); write into a contiguous array and copy",
+                op.name, op.out
+            ),
+        });
+    }
+    // The kernel's shape and strides: rank >= 1 (a scalar is shape [1]).
+    let (kshape, kstrides): (Vec<usize>, Vec<Vec<isize>>) = if cshape.is_empty() {
+        (vec![1], vec![vec![0]; dts.len()])
+    } else {
+        (cshape, cstrides)
+    };
+
+    let spec = ElementwiseSpec {
+        name: op.name.to_string(),
+        expr: op.expr.to_string(),
+        inputs: inputs.iter().map(|v| v.dtype).collect(),
+        compute: op.compute,
+        out: op.out,
+        strided: !contig,
+    };
+    let key = spec.key();
+    let mut slots = vec![(1, Access::ReadWrite)];
+    slots.extend((0..inputs.len()).map(|k| (k as u32 + 2, Access::Read)));
+    let kernel = launch::kernel(dev, OP, &key, "main", &slots, || spec.source())?;
+
+    let operands: Vec<Operand> = (0..dts.len())
+        .map(|k| Operand {
+            buf: bufs[k],
+            itemsize: dts[k].itemsize() as u64,
+            shape: &kshape,
+            strides: &kstrides[k],
+            offset: offsets[k],
+        })
+        .collect();
+
+    // Work items: output elements, or output words for a packed output.
+    let lanes = u64::from(codegen::lanes(op.out));
+    let out_off = offsets[0] as u64;
+    let first_word = out_off / lanes;
+    let items = if packed {
+        (out_off + n - 1) / lanes - first_word + 1
+    } else {
+        n
+    };
+    let logical = move |a: u64, b: u64| -> (u64, u64) {
+        if packed {
+            let la = ((first_word + a) * lanes).saturating_sub(out_off).min(n);
+            let lb = ((first_word + b) * lanes).saturating_sub(out_off).min(n);
+            (la, lb)
+        } else {
+            (a, b)
+        }
+    };
+    let chunks = launch::plan(
+        &dev.ctx.launch,
+        items,
+        max_threads(dev),
+        &operands,
+        &|_, a, b| logical(a, b),
+    )
+    .ok_or_else(|| Error::Device {
+        op: OP,
+        reason: format!("{}: no chunking fits the binding limit", op.name),
+    })?;
+
+    let rank = kshape.len();
+    for chunk in &chunks {
+        let (start, end) = logical(chunk.first, chunk.first + chunk.len);
+        let word0 = if packed {
+            first_word + chunk.first - chunk.windows[0].offset / 4
+        } else {
+            0
+        };
+        let mut params = vec![
+            chunk.len as u32,
+            start as u32,
+            (end - start) as u32,
+            rank as u32,
+            word0 as u32,
+            0,
+            0,
+            0,
+        ];
+        params.extend(kshape.iter().map(|&d| d as u32));
+        for (k, w) in chunk.windows.iter().enumerate() {
+            params.push(wrap(w.elem_offset));
+            params.extend(kstrides[k].iter().map(|&s| wrap(s as i64)));
+        }
+        let bindings: Vec<(&GpuBuffer, &launch::Window)> =
+            bufs.iter().copied().zip(&chunk.windows).collect();
+        launch::dispatch(
+            dev,
+            OP,
+            &kernel,
+            &params,
+            &bindings,
+            chunk.len.div_ceil(u64::from(WORKGROUP_SIZE)),
+        )?;
+    }
+    Ok(())
+}
+
+/// Copy `input` into `out` over `shape`, converting to `out.dtype`
+/// (NumPy's `astype` with unsafe casting). The gather of a strided view
+/// into a contiguous one is this with a contiguous `out`.
+///
+/// # Errors
+///
+/// As [`elementwise`].
+///
+/// ```
+/// use strider::gpu::{copy, download, upload, GpuBuffer, GpuDevice, GpuView};
+/// use strider::DType;
+/// let Ok(dev) = GpuDevice::default_device() else { return };
+/// let a = upload(&dev, bytemuck::cast_slice(&[1i32, 2, 3, 4])).unwrap();
+/// let out = GpuBuffer::empty(&dev, 4 * 4).unwrap();
+/// // Reverse and convert to f32.
+/// copy(
+///     &dev,
+///     &[4],
+///     &GpuView { buf: &out, dtype: DType::F32, strides: &[1], offset: 0 },
+///     &GpuView { buf: &a, dtype: DType::I32, strides: &[-1], offset: 3 },
+/// )
+/// .unwrap();
+/// let got: Vec<f32> = bytemuck::cast_slice(&download(&out, 0, 16).unwrap()).to_vec();
+/// assert_eq!(got, [4.0, 3.0, 2.0, 1.0]);
+/// ```
+pub fn copy(dev: &GpuDevice, shape: &[usize], out: &GpuView, input: &GpuView) -> Result<()> {
+    let op = ElementwiseOp {
+        name: "copy",
+        expr: "x0",
+        compute: out.dtype,
+        out: out.dtype,
+    };
+    elementwise(dev, &op, shape, out, std::slice::from_ref(input))
+}
+
+// ---------------------------------------------------------------------------
+// Reductions
+// ---------------------------------------------------------------------------
+
+/// A buffer a pass reads: the caller's, or partials owned by the pass loop.
+enum Held<'a> {
+    Borrowed(&'a GpuBuffer),
+    Owned(GpuBuffer),
+}
+
+impl Held<'_> {
+    fn get(&self) -> &GpuBuffer {
+        match self {
+            Held::Borrowed(b) => b,
+            Held::Owned(b) => b,
+        }
+    }
+}
+
+/// The source of one reduction pass.
+struct PassInput<'a> {
+    vals: Held<'a>,
+    /// Indices of partial argmin/argmax results.
+    idx: Option<GpuBuffer>,
+    kind: ReduceInput,
+    itemsize: u64,
+    offset: usize,
+    outer_strides: Vec<isize>,
+    reduced_shape: Vec<usize>,
+    reduced_strides: Vec<isize>,
+}
+
+/// The target of the final pass.
+struct PassOutput<'a> {
+    buf: &'a GpuBuffer,
+    dtype: DType,
+    offset: usize,
+    strides: Vec<isize>,
+}
+
+/// Reduce `input` over its reduced axes into `out`.
+///
+/// The input element at outer multi-index `o` and reduced multi-index `r` is
+/// at `input.offset + sum(o * outer_strides_in) + sum(r * reduced_strides_in)`;
+/// the result for `o` goes to `out.offset + sum(o * out.strides)` (the output
+/// is usually contiguous in outer order; `out.strides` has one stride per
+/// outer axis). `input.strides` is not used: pass `&[]` or the outer strides
+/// followed by the reduced strides.
+///
+/// Elements are converted to `acc` and accumulated in it; the result is
+/// converted to `out.dtype`. `ArgMin`/`ArgMax` write the C-order index over
+/// the reduced axes of the first extreme (the first NaN, if any) as `int64`
+/// (or `int32` when `out.dtype` is `I32`). Floats are summed pairwise: each
+/// workgroup folds at most 16 elements per invocation before a tree, and
+/// large blocks are split into parts reduced by a second pass.
+///
+/// # Errors
+///
+/// - [`Error::EmptyReduction`]: min, max, argmin or argmax over zero elements.
+/// - [`Error::DType`]: an accumulator the op does not take (bool for sum and
+///   prod, anything but bool for any and all), an arg op whose output is not
+///   `int64`/`int32`, a dtype the adapter cannot run (`int64` output without
+///   `SHADER_INT64`: use `int32`), or a strided packed output.
+/// - [`Error::Value`] and [`Error::Device`]: as for [`elementwise`].
+///
+/// ```
+/// use strider::gpu::{download, reduce, upload, GpuBuffer, GpuDevice, GpuView, ReduceOp};
+/// use strider::DType;
+/// let Ok(dev) = GpuDevice::default_device() else { return };
+/// // Sum a (2, 3) array over axis 1.
+/// let a = upload(&dev, bytemuck::cast_slice(&[1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0])).unwrap();
+/// let out = GpuBuffer::empty(&dev, 2 * 4).unwrap();
+/// reduce(
+///     &dev,
+///     ReduceOp::Sum,
+///     DType::F32,
+///     &GpuView { buf: &a, dtype: DType::F32, strides: &[], offset: 0 },
+///     &[2],
+///     &[3],
+///     &[3],
+///     &[1],
+///     &GpuView { buf: &out, dtype: DType::F32, strides: &[1], offset: 0 },
+/// )
+/// .unwrap();
+/// let got: Vec<f32> = bytemuck::cast_slice(&download(&out, 0, 8).unwrap()).to_vec();
+/// assert_eq!(got, [6.0, 15.0]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn reduce(
+    dev: &GpuDevice,
+    op: ReduceOp,
+    acc: DType,
+    input: &GpuView,
+    outer_shape: &[usize],
+    outer_strides_in: &[isize],
+    reduced_shape: &[usize],
+    reduced_strides_in: &[isize],
+    out: &GpuView,
+) -> Result<()> {
+    let name = op.name();
+    same_device(name, dev, input.buf)?;
+    same_device(name, dev, out.buf)?;
+    let full_shape: Vec<usize> = outer_shape.iter().chain(reduced_shape).copied().collect();
+    if outer_strides_in.len() != outer_shape.len() || reduced_strides_in.len() != reduced_shape.len()
+    {
+        return Err(Error::Value {
+            op: name,
+            reason: format!(
+                "{} outer and {} reduced strides given for outer shape {} and reduced shape {}",
+                outer_strides_in.len(),
+                reduced_strides_in.len(),
+                fmt_shape(outer_shape),
+                fmt_shape(reduced_shape)
+            ),
+        });
+    }
+    let full_strides: Vec<isize> = outer_strides_in
+        .iter()
+        .chain(reduced_strides_in)
+        .copied()
+        .collect();
+    if !input.strides.is_empty() && input.strides != full_strides.as_slice() {
+        return Err(Error::Value {
+            op: name,
+            reason: format!(
+                "the input view's strides {:?} disagree with the outer and reduced strides {:?}",
+                input.strides, full_strides
+            ),
+        });
+    }
+    check_bounds(
+        name,
+        input.buf,
+        input.dtype,
+        &full_shape,
+        &full_strides,
+        input.offset,
+    )?;
+    check_bounds(name, out.buf, out.dtype, outer_shape, out.strides, out.offset)?;
+    if !op.accepts_acc(acc) {
+        return Err(Error::DType {
+            op: name,
+            reason: format!("{name} cannot accumulate in {acc}"),
+        });
+    }
+    if op.is_arg() && !matches!(out.dtype, DType::I64 | DType::I32) {
+        return Err(Error::DType {
+            op: name,
+            reason: format!("{name} writes int64 (or int32) indices, not {}", out.dtype),
+        });
+    }
+    dev.check_dtypes(name, &[input.dtype, acc, out.dtype])?;
+    let n_out = checked_size(name, outer_shape, 1 << 31)?;
+    let m = checked_size(name, reduced_shape, 1 << 31)?;
+    if n_out == 0 {
+        return Ok(());
+    }
+    if m == 0 && op.needs_elements() {
+        return Err(Error::EmptyReduction {
+            op: name,
+            shape: full_shape,
+        });
+    }
+
+    let detached = if input.buf.id() == out.buf.id() {
+        Some(detach(
+            dev,
+            input.buf,
+            input.dtype,
+            &full_shape,
+            &full_strides,
+            input.offset,
+        )?)
+    } else {
+        None
+    };
+    let (in_buf, in_offset) = detached
+        .as_ref()
+        .map_or((input.buf, input.offset), |(b, o)| (b, *o));
+
+    let (oshape, ostr) = coalesce(
+        outer_shape,
+        &[outer_strides_in.to_vec(), out.strides.to_vec()],
+    );
+    let (rshape, rstr) = coalesce(reduced_shape, &[reduced_strides_in.to_vec()]);
+    let src = PassInput {
+        vals: Held::Borrowed(in_buf),
+        idx: None,
+        kind: ReduceInput::Plain(input.dtype),
+        itemsize: input.dtype.itemsize() as u64,
+        offset: in_offset,
+        outer_strides: ostr[0].clone(),
+        reduced_shape: rshape,
+        reduced_strides: rstr[0].clone(),
+    };
+
+    if !codegen::is_packed(out.dtype) {
+        let dst = PassOutput {
+            buf: out.buf,
+            dtype: out.dtype,
+            offset: out.offset,
+            strides: ostr[1].clone(),
+        };
+        return reduce_passes(dev, op, acc, &oshape, n_out, src, &dst);
+    }
+    // A packed output: reduce into an unpacked temporary, then convert and
+    // pack with the elementwise kernel (which owns whole output words).
+    if !(oshape.is_empty() || (oshape.len() == 1 && ostr[1][0] == 1)) {
+        return Err(Error::DType {
+            op: name,
+            reason: format!(
+                "a strided {} output is not supported on the GPU yet; reduce into a \
+                 contiguous array",
+                out.dtype
+            ),
+        });
+    }
+    let tmp_dtype = match acc {
+        DType::Bool | DType::U8 => DType::U32,
+        DType::BF16 => DType::F32,
+        other => other,
+    };
+    let tmp = GpuBuffer::empty(dev, n_out * tmp_dtype.itemsize() as u64)?;
+    let dst = PassOutput {
+        buf: &tmp,
+        dtype: tmp_dtype,
+        offset: 0,
+        strides: c_strides(&oshape),
+    };
+    reduce_passes(dev, op, acc, &oshape, n_out, src, &dst)?;
+    copy(
+        dev,
+        &[n_out as usize],
+        &GpuView {
+            buf: out.buf,
+            dtype: out.dtype,
+            strides: &[1],
+            offset: out.offset,
+        },
+        &GpuView {
+            buf: &tmp,
+            dtype: tmp_dtype,
+            strides: &[1],
+            offset: 0,
+        },
+    )
+}
+
+/// Ways to split a block of `m` elements: (one workgroup per item, elements
+/// per item), best first.
+fn split_candidates(n_out: u64, m: u64) -> Vec<(bool, u64)> {
+    let mut c = Vec::new();
+    if m <= 32 || (n_out >= 4096 && m <= 1024) {
+        c.push((false, m.max(1)));
+    }
+    for chunk in [4096u64, 1024, 256, 64, 16, 4, 1] {
+        c.push((true, chunk));
+    }
+    c
+}
+
+/// Run the passes of a reduction: partial passes while a block needs more
+/// than one item, then the final pass into `dst`.
+fn reduce_passes(
+    dev: &GpuDevice,
+    op: ReduceOp,
+    acc: DType,
+    oshape: &[usize],
+    n_out: u64,
+    first: PassInput,
+    dst: &PassOutput,
+) -> Result<()> {
+    let name = op.name();
+    let arg = op.is_arg();
+    let mut src = first;
+    'pass: loop {
+        let m: u64 = src.reduced_shape.iter().map(|&d| d as u64).product();
+        for (group, chunk) in split_candidates(n_out, m) {
+            let parts = m.div_ceil(chunk).max(1);
+            let items = n_out * parts;
+            if items > u64::from(u32::MAX) {
+                continue;
+            }
+            let spec = ReduceSpec {
+                op,
+                acc,
+                input: src.kind,
+                output: if parts == 1 {
+                    ReduceOutput::Final(dst.dtype)
+                } else {
+                    ReduceOutput::Partial
+                },
+                group,
+            };
+            // Partial outputs: accumulators (and indices) contiguous over items.
+            let partials = if parts > 1 {
+                let vals = GpuBuffer::empty(dev, items * acc_size(acc))?;
+                let idx = if arg {
+                    Some(GpuBuffer::empty(dev, items * 4)?)
+                } else {
+                    None
+                };
+                Some((vals, idx))
+            } else {
+                None
+            };
+            let in_shape: Vec<usize> = oshape.iter().chain(&src.reduced_shape).copied().collect();
+            let in_strides: Vec<isize> = src
+                .outer_strides
+                .iter()
+                .chain(&src.reduced_strides)
+                .copied()
+                .collect();
+            let items_shape = [items as usize];
+            let unit = [1isize];
+            // Operands in binding order: outputs, then inputs.
+            let mut operands: Vec<Operand> = Vec::new();
+            match &partials {
+                Some((vals, idx)) => {
+                    operands.push(Operand {
+                        buf: vals,
+                        itemsize: acc_size(acc),
+                        shape: &items_shape,
+                        strides: &unit,
+                        offset: 0,
+                    });
+                    if let Some(idx) = idx {
+                        operands.push(Operand {
+                            buf: idx,
+                            itemsize: 4,
+                            shape: &items_shape,
+                            strides: &unit,
+                            offset: 0,
+                        });
+                    }
+                }
+                None => operands.push(Operand {
+                    buf: dst.buf,
+                    itemsize: dst.dtype.itemsize() as u64,
+                    shape: oshape,
+                    strides: &dst.strides,
+                    offset: dst.offset,
+                }),
+            }
+            let n_outputs = operands.len();
+            operands.push(Operand {
+                buf: src.vals.get(),
+                itemsize: src.itemsize,
+                shape: &in_shape,
+                strides: &in_strides,
+                offset: src.offset,
+            });
+            if let Some(idx) = &src.idx {
+                operands.push(Operand {
+                    buf: idx,
+                    itemsize: 4,
+                    shape: &in_shape,
+                    strides: &in_strides,
+                    offset: src.offset,
+                });
+            }
+            let span = |k: usize, a: u64, b: u64| -> (u64, u64) {
+                let (oa, pa) = (a / parts, a % parts);
+                let (ob, pb) = ((b - 1) / parts, (b - 1) % parts);
+                if k >= n_outputs {
+                    (oa * m + pa * chunk, ob * m + ((pb + 1) * chunk).min(m))
+                } else if parts > 1 {
+                    (a, b)
+                } else {
+                    (oa, ob + 1)
+                }
+            };
+            let limit = if group {
+                max_groups(dev)
+            } else {
+                max_threads(dev)
+            };
+            let Some(chunks) = launch::plan(&dev.ctx.launch, items, limit, &operands, &span)
+            else {
+                continue;
+            };
+            let key = spec.key();
+            let kernel = launch::kernel(dev, name, &key, spec.entry_point(), &spec.slots(), || {
+                spec.source()
+            })?;
+            for c in &chunks {
+                let w = &c.windows;
+                let shift = |a: usize, b: usize| w.get(b).map_or(0, |wb| wb.elem_offset - w[a].elem_offset);
+                let mut params = vec![
+                    c.len as u32,
+                    c.first as u32,
+                    oshape.len() as u32,
+                    src.reduced_shape.len() as u32,
+                    m as u32,
+                    parts as u32,
+                    chunk as u32,
+                    wrap(if src.idx.is_some() { shift(n_outputs, n_outputs + 1) } else { 0 }),
+                    wrap(if n_outputs == 2 { shift(0, 1) } else { 0 }),
+                    0,
+                ];
+                params.extend(oshape.iter().map(|&d| d as u32));
+                params.extend(src.reduced_shape.iter().map(|&d| d as u32));
+                params.push(wrap(w[n_outputs].elem_offset));
+                params.extend(src.outer_strides.iter().map(|&s| wrap(s as i64)));
+                params.extend(src.reduced_strides.iter().map(|&s| wrap(s as i64)));
+                params.push(wrap(w[0].elem_offset));
+                if parts == 1 {
+                    params.extend(dst.strides.iter().map(|&s| wrap(s as i64)));
+                } else {
+                    params.extend(oshape.iter().map(|_| 0));
+                }
+                let bindings: Vec<(&GpuBuffer, &launch::Window)> =
+                    operands.iter().map(|o| o.buf).zip(w).collect();
+                let groups = if group {
+                    c.len
+                } else {
+                    c.len.div_ceil(u64::from(WORKGROUP_SIZE))
+                };
+                launch::dispatch(dev, name, &kernel, &params, &bindings, groups)?;
+            }
+            drop(operands);
+            match partials {
+                None => return Ok(()),
+                Some((vals, idx)) => {
+                    // The next pass reduces the parts of each output.
+                    src = PassInput {
+                        vals: Held::Owned(vals),
+                        idx,
+                        kind: ReduceInput::Pairs,
+                        itemsize: acc_size(acc),
+                        offset: 0,
+                        outer_strides: c_strides(oshape)
+                            .iter()
+                            .map(|s| s * parts as isize)
+                            .collect(),
+                        reduced_shape: vec![parts as usize],
+                        reduced_strides: vec![1],
+                    };
+                    continue 'pass;
+                }
+            }
+        }
+        return Err(Error::Device {
+            op: name,
+            reason: format!(
+                "no split of the reduction fits the binding limit of {} bytes",
+                dev.ctx.launch.max_binding
+            ),
+        });
+    }
+}

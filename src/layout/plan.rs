@@ -1,0 +1,315 @@
+//! The iteration plan for N operands of one shape, in the spirit of PyTorch's
+//! TensorIterator: drop length-1 axes, sort the axes so the smallest stride is
+//! innermost, merge neighbours that walk memory as one axis, then hand out the
+//! outer positions in ranges (one range per thread, say).
+
+use super::order::insertion_sort;
+
+/// How to visit every element of N operands that share a shape (already
+/// broadcast: stride 0 on repeated axes). Operand 0 is the output by
+/// convention and decides the memory order.
+///
+/// The plan has at least one axis. Its shape is slowest first; the last axis
+/// is the inner run that a kernel loops over with a constant stride per
+/// operand. Offsets are in elements, relative to each operand's own offset.
+///
+/// ```
+/// use strider::layout::Plan;
+/// // out (C, 3x4) = a.T (strides 1, 3) + row (strides 0, 1)
+/// let p = Plan::new(&[3, 4], &[&[4, 1], &[1, 3], &[0, 1]]);
+/// assert_eq!((p.shape(), p.inner_len(), p.inner_stride(1)), (&[3, 4][..], 4, 3));
+/// let mut starts = Vec::new();
+/// p.for_each_outer(0, p.outer_size(), |offs| starts.push(offs.to_vec()));
+/// assert_eq!(starts, vec![vec![0, 0, 0], vec![4, 1, 0], vec![8, 2, 0]]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// Axis lengths, slowest first, innermost last; never empty.
+    shape: Vec<usize>,
+    /// Operand-major: the strides of operand `k` are `strides[k*ndim..(k+1)*ndim]`.
+    strides: Vec<isize>,
+    nops: usize,
+    size: usize,
+}
+
+impl Plan {
+    /// Plans a walk over `shape` for operands with the given strides (each as
+    /// long as `shape`). Length-1 axes are dropped; the axes are sorted by a
+    /// stable insertion sort so the smallest `|stride|` is innermost (operand 0
+    /// decides, then the next operand whose strides differ; ties keep C order);
+    /// neighbours merge when, for every operand, `stride[outer] ==
+    /// len[inner] * stride[inner]`. A scalar or size-1 shape gives one inner
+    /// element; size 0 gives `size() == 0` and no outer positions.
+    ///
+    /// ```
+    /// use strider::layout::Plan;
+    /// let p = Plan::new(&[2, 1, 3], &[&[3, 7, 1], &[-3, 0, -1]]);
+    /// assert_eq!((p.shape(), p.strides(0), p.strides(1)), (&[6][..], &[1][..], &[-1][..]));
+    /// ```
+    pub fn new(shape: &[usize], operand_strides: &[&[isize]]) -> Plan {
+        let nops = operand_strides.len();
+        debug_assert!(operand_strides.iter().all(|s| s.len() == shape.len()));
+        let size: usize = shape.iter().product();
+        if size == 0 {
+            return Plan {
+                shape: vec![0],
+                strides: vec![0; nops],
+                nops,
+                size: 0,
+            };
+        }
+        // Axes fastest first, length-1 axes dropped.
+        let mut axes: Vec<usize> = (0..shape.len()).rev().filter(|&a| shape[a] != 1).collect();
+        insertion_sort(&mut axes, |j0, j1| {
+            operand_strides.iter().find_map(|s| {
+                let (s0, s1) = (s[j0].unsigned_abs(), s[j1].unsigned_abs());
+                (s0 != 0 && s1 != 0 && s0 != s1).then_some(s0 < s1)
+            })
+        });
+        // Merge, fastest first: `lens[i]` with strides `st[i*nops..(i+1)*nops]`.
+        let mut lens: Vec<usize> = Vec::with_capacity(axes.len().max(1));
+        let mut st: Vec<isize> = Vec::with_capacity(axes.len().max(1) * nops);
+        for &a in &axes {
+            let merges = lens.last().is_some_and(|&len| {
+                let inner = &st[st.len() - nops..];
+                (0..nops).all(|k| operand_strides[k][a] == len as isize * inner[k])
+            });
+            if merges {
+                *lens.last_mut().unwrap() *= shape[a];
+            } else {
+                lens.push(shape[a]);
+                st.extend(operand_strides.iter().map(|s| s[a]));
+            }
+        }
+        if lens.is_empty() {
+            lens.push(1);
+            st.resize(nops, 0);
+        }
+        // Slowest first, operand-major.
+        let nd = lens.len();
+        let strides = (0..nops)
+            .flat_map(|k| (0..nd).rev().map(move |i| (i, k)))
+            .map(|(i, k)| st[i * nops + k])
+            .collect();
+        lens.reverse();
+        Plan {
+            shape: lens,
+            strides,
+            nops,
+            size,
+        }
+    }
+
+    /// The number of axes after merging (at least 1).
+    ///
+    /// ```
+    /// assert_eq!(strider::layout::Plan::new(&[2, 3], &[&[3, 1]]).ndim(), 1);
+    /// ```
+    pub fn ndim(&self) -> usize {
+        self.shape.len()
+    }
+
+    /// The number of operands.
+    ///
+    /// ```
+    /// assert_eq!(strider::layout::Plan::new(&[2], &[&[1], &[0]]).nops(), 2);
+    /// ```
+    pub fn nops(&self) -> usize {
+        self.nops
+    }
+
+    /// The axis lengths, slowest first, innermost last.
+    ///
+    /// ```
+    /// use strider::layout::Plan;
+    /// assert_eq!(Plan::new(&[3, 4], &[&[1, 3]]).shape(), &[12]); // F, merged
+    /// ```
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// The strides of one operand, aligned with [`Plan::shape`].
+    ///
+    /// ```
+    /// use strider::layout::Plan;
+    /// let p = Plan::new(&[3, 4], &[&[4, 1], &[1, 3]]);
+    /// assert_eq!(p.strides(1), &[1, 3]);
+    /// ```
+    pub fn strides(&self, operand: usize) -> &[isize] {
+        let nd = self.ndim();
+        &self.strides[operand * nd..(operand + 1) * nd]
+    }
+
+    /// The number of elements visited.
+    ///
+    /// ```
+    /// assert_eq!(strider::layout::Plan::new(&[2, 0], &[&[0, 0]]).size(), 0);
+    /// ```
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The length of the inner run (the last axis).
+    ///
+    /// ```
+    /// assert_eq!(strider::layout::Plan::new(&[], &[&[]]).inner_len(), 1);
+    /// ```
+    pub fn inner_len(&self) -> usize {
+        self.shape[self.ndim() - 1]
+    }
+
+    /// The stride of one operand along the inner run.
+    ///
+    /// ```
+    /// assert_eq!(strider::layout::Plan::new(&[5], &[&[1], &[-2]]).inner_stride(1), -2);
+    /// ```
+    pub fn inner_stride(&self, operand: usize) -> isize {
+        self.strides(operand)[self.ndim() - 1]
+    }
+
+    /// The number of inner runs: the product of all but the last axis (0 for
+    /// size 0).
+    ///
+    /// ```
+    /// use strider::layout::Plan;
+    /// assert_eq!(Plan::new(&[3, 4], &[&[4, 1], &[1, 3]]).outer_size(), 3);
+    /// ```
+    pub fn outer_size(&self) -> usize {
+        match self.size {
+            0 => 0,
+            _ => self.shape[..self.ndim() - 1].iter().product(),
+        }
+    }
+
+    /// Calls `f` for the outer positions `start..end` (clipped to
+    /// [`Plan::outer_size`]) in plan order, with each operand's element offset
+    /// at the start of that inner run. An odometer: O(1) amortized per step
+    /// and a single small allocation per call.
+    ///
+    /// ```
+    /// use strider::layout::Plan;
+    /// let p = Plan::new(&[2, 3], &[&[-3, -1]]);
+    /// let mut seen = Vec::new();
+    /// p.for_each_outer(0, 10, |offs| {
+    ///     for i in 0..p.inner_len() as isize {
+    ///         seen.push(offs[0] + i * p.inner_stride(0));
+    ///     }
+    /// });
+    /// assert_eq!(seen, vec![0, -1, -2, -3, -4, -5]);
+    /// ```
+    pub fn for_each_outer(&self, start: usize, end: usize, mut f: impl FnMut(&[isize])) {
+        let end = end.min(self.outer_size());
+        if start >= end {
+            return;
+        }
+        let (nd, nops) = (self.ndim(), self.nops);
+        let outer = nd - 1;
+        let stride = |k: usize, ax: usize| self.strides[k * nd + ax];
+        let mut buf = vec![0isize; nops + outer];
+        let (offs, idx) = buf.split_at_mut(nops);
+        let mut rem = start;
+        for ax in (0..outer).rev() {
+            let i = rem % self.shape[ax];
+            rem /= self.shape[ax];
+            idx[ax] = i as isize;
+            for (k, o) in offs.iter_mut().enumerate() {
+                *o += i as isize * stride(k, ax);
+            }
+        }
+        for _ in start..end {
+            f(offs);
+            for ax in (0..outer).rev() {
+                idx[ax] += 1;
+                if (idx[ax] as usize) < self.shape[ax] {
+                    offs.iter_mut()
+                        .enumerate()
+                        .for_each(|(k, o)| *o += stride(k, ax));
+                    break;
+                }
+                let back = idx[ax] - 1;
+                idx[ax] = 0;
+                offs.iter_mut()
+                    .enumerate()
+                    .for_each(|(k, o)| *o -= back * stride(k, ax));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn visits(p: &Plan) -> Vec<Vec<isize>> {
+        let mut out = Vec::new();
+        p.for_each_outer(0, p.outer_size(), |offs| {
+            for i in 0..p.inner_len() as isize {
+                out.push(
+                    (0..p.nops())
+                        .map(|k| offs[k] + i * p.inner_stride(k))
+                        .collect(),
+                );
+            }
+        });
+        out
+    }
+
+    #[test]
+    fn contiguous_operands_merge_to_one_axis() {
+        let p = Plan::new(&[2, 3, 4], &[&[12, 4, 1], &[12, 4, 1]]);
+        assert_eq!(
+            (p.shape(), p.strides(1), p.outer_size()),
+            (&[24][..], &[1][..], 1)
+        );
+        let f = Plan::new(&[2, 3, 4], &[&[1, 2, 6], &[1, 2, 6]]);
+        assert_eq!(f.shape(), &[24]);
+    }
+
+    #[test]
+    fn output_decides_the_order() {
+        // out F, in C: the inner axis is axis 0 (out stride 1).
+        let p = Plan::new(&[3, 4], &[&[1, 3], &[4, 1]]);
+        assert_eq!(
+            (p.shape(), p.strides(0), p.strides(1)),
+            (&[4, 3][..], &[3, 1][..], &[1, 4][..])
+        );
+        // A broadcast output axis (stride 0) lets the next operand decide.
+        let p = Plan::new(&[3, 4], &[&[0, 0], &[1, 4]]);
+        assert_eq!((p.shape(), p.strides(1)), (&[4, 3][..], &[4, 1][..]));
+        // ... and merges where every operand allows it.
+        assert_eq!(Plan::new(&[3, 4], &[&[0, 0], &[1, 3]]).shape(), &[12]);
+    }
+
+    #[test]
+    fn broadcast_axes_do_not_merge() {
+        let p = Plan::new(&[3, 4], &[&[4, 1], &[0, 1]]);
+        assert_eq!((p.shape(), p.strides(1)), (&[3, 4][..], &[0, 1][..]));
+        assert_eq!(visits(&p)[5], vec![5, 1]);
+    }
+
+    #[test]
+    fn scalars_unit_axes_and_empty() {
+        let p = Plan::new(&[], &[&[], &[]]);
+        assert_eq!((p.shape(), p.size(), p.outer_size()), (&[1][..], 1, 1));
+        assert_eq!(visits(&p), vec![vec![0, 0]]);
+        let p = Plan::new(&[1, 1], &[&[5, 9]]);
+        assert_eq!(visits(&p), vec![vec![0]]);
+        let p = Plan::new(&[3, 0], &[&[0, 0], &[1, 3]]);
+        assert_eq!((p.size(), p.outer_size(), p.inner_len()), (0, 0, 0));
+        assert!(visits(&p).is_empty());
+    }
+
+    #[test]
+    fn ranges_split_the_walk() {
+        let p = Plan::new(&[2, 3, 5], &[&[15, 5, 1], &[1, 2, 6]]);
+        assert_eq!(p.ndim(), 3);
+        let all = visits(&p);
+        let mut parts = Vec::new();
+        for (a, b) in [(0, 1), (1, 4), (4, 100)] {
+            p.for_each_outer(a, b, |offs| parts.push(offs.to_vec()));
+        }
+        let starts: Vec<Vec<isize>> = all.chunks(p.inner_len()).map(|c| c[0].clone()).collect();
+        assert_eq!(parts, starts);
+        p.for_each_outer(3, 2, |_| panic!("empty range"));
+    }
+}

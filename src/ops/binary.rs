@@ -1,0 +1,364 @@
+//! Binary ufuncs: shape and dtype inference, dispatch to the CPU kernels,
+//! `_into` and in-place variants, and the arithmetic operators.
+
+use super::{BinaryOp, CpuBinary, IntoOut};
+use crate::array::Array;
+use crate::cpu::{self, RawOperand};
+use crate::dtype::{Casting, DType, Kind};
+use crate::error::{Error, Result};
+use crate::layout::order::binary_output_layout;
+use crate::layout::{broadcast_shapes, Layout};
+use crate::scalar::{Operand, Scalar};
+use crate::storage::LockSet;
+
+/// Turns a weak scalar into a 0-d array of the dtype it takes against
+/// `other` (NEP 50).
+pub(crate) fn scalar_array(op: &'static str, s: Scalar, other: DType) -> Result<Array> {
+    let dt = s.weak_dtype(op, other)?;
+    Ok(crate::dispatch_dtype!(dt, T => Array::scalar(s.to::<T>())))
+}
+
+/// Resolves a pair of operands into two arrays; weak scalars take their
+/// dtype from the other operand. Two scalars take their default dtypes.
+pub(crate) fn resolve_pair(op: &'static str, x: Operand<'_>, y: Operand<'_>) -> Result<(Array, Array)> {
+    Ok(match (x, y) {
+        (Operand::Array(a), Operand::Array(b)) => (a.clone(), b.clone()),
+        (Operand::Array(a), Operand::Scalar(s)) => (a.clone(), scalar_array(op, s, a.dtype())?),
+        (Operand::Scalar(s), Operand::Array(b)) => (scalar_array(op, s, b.dtype())?, b.clone()),
+        (Operand::Scalar(s), Operand::Scalar(t)) => {
+            let a = scalar_array(op, s, s.default_dtype())?;
+            let b = scalar_array(op, t, a.dtype())?;
+            (a, b)
+        }
+    })
+}
+
+struct BinaryRun<'a> {
+    shape: &'a [usize],
+    out: RawOperand<'a>,
+    a: RawOperand<'a>,
+    b: RawOperand<'a>,
+}
+
+impl<T: super::math::Math> CpuBinary<T, ()> for BinaryRun<'_> {
+    fn call<O: IntoOut, F: Fn(T, T) -> O + Sync + Copy>(self, f: F) {
+        // SAFETY: the caller (`run_binary`) holds the locks, has checked the
+        // destination is writeable and copied any overlapping source.
+        unsafe { cpu::kernels::binary::<T, O, F>(self.shape, self.out, self.a, self.b, f) }
+    }
+}
+
+/// Fails when a signed-integer power has a negative exponent, as NumPy does.
+fn check_int_power(op: BinaryOp, loop_dtype: DType, exponent: &Array) -> Result<()> {
+    if op != BinaryOp::Power || loop_dtype.kind() != Kind::Int || exponent.size() == 0 {
+        return Ok(());
+    }
+    let min = exponent
+        .reduce(super::ReduceOp::Min, super::Axes::All, false)?
+        .astype(DType::I64)?
+        .item::<i64>()?;
+    if min < 0 {
+        return Err(Error::Value {
+            op: "power",
+            reason: "Integers to negative integer powers are not allowed.".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Returns `src` itself when it cannot disturb a kernel writing `dst`, or a
+/// private copy of it when it overlaps `dst` other than element for element
+/// (recorded as an implicit copy).
+pub(crate) fn guard_overlap(op: &'static str, dst: &Array, src: &Array) -> Result<Array> {
+    if src.buffer_id() != dst.buffer_id() {
+        return Ok(src.clone());
+    }
+    let same = src.layout().offset() == dst.layout().offset()
+        && src.layout().broadcast_strides(dst.shape()) == dst.layout().strides();
+    if same || !src.shares_memory(dst) {
+        return Ok(src.clone());
+    }
+    let reason = "the source overlaps the destination";
+    crate::storage::ledger::check_implicit(op, reason, src.nbytes())?;
+    let out = Array::alloc(op, crate::layout::order::copy_layout(src.layout(), crate::Order::K), src.dtype())?;
+    out.copy_from_unchecked(op, src)?;
+    src.record_copy(op, reason, true, &out);
+    Ok(out)
+}
+
+/// Runs `op` over `a` and `b` (broadcast to `out`'s shape) into `out`,
+/// computing in `loop_dtype`.
+fn run_binary(op: BinaryOp, loop_dtype: DType, a: &Array, b: &Array, out: &Array) -> Result<()> {
+    let sa = a.layout().broadcast_strides(out.shape());
+    let sb = b.layout().broadcast_strides(out.shape());
+    let so = out.layout().strides().to_vec();
+    out.with_locks(op.name(), &[a, b], |locks: &mut LockSet<'_>| {
+        let run = BinaryRun {
+            shape: out.shape(),
+            out: out.raw(locks, &so),
+            a: a.raw(locks, &sa),
+            b: b.raw(locks, &sb),
+        };
+        crate::dispatch_dtype!(loop_dtype, T => op.with_cpu_fn::<T, ()>(run))
+    })
+}
+
+impl Array {
+    /// Applies a binary ufunc with broadcasting and NumPy 2 promotion; the
+    /// result is new memory laid out as NumPy lays out ufunc results.
+    ///
+    /// # Errors
+    /// Shapes that do not broadcast; dtypes the op does not take; an integer
+    /// scalar that does not fit the array's dtype.
+    ///
+    /// ```
+    /// use strider::{Array, BinaryOp};
+    /// let a = Array::arange_i64(0, 3, 1).unwrap();
+    /// let b = a.binary(BinaryOp::Multiply, 2).unwrap();
+    /// assert_eq!(b.to_vec::<i64>().unwrap(), vec![0, 2, 4]);
+    /// ```
+    pub fn binary<'a>(&self, op: BinaryOp, other: impl Into<Operand<'a>>) -> Result<Array> {
+        binary_operands(op, Operand::Array(self), other.into())
+    }
+
+    /// Applies a binary ufunc writing into `out` (NumPy's `out=`): `self`
+    /// and `other` broadcast to `out`'s shape, and the result is cast to
+    /// `out`'s dtype under `same_kind`. If an input overlaps `out`, it is
+    /// read as if copied first (a recorded implicit copy when needed).
+    ///
+    /// # Errors
+    /// Shapes that do not broadcast to `out`; a result dtype that cannot
+    /// cast to `out`'s; a read-only `out`.
+    ///
+    /// ```
+    /// use strider::{Array, BinaryOp, DType};
+    /// let a = Array::arange_i64(0, 3, 1).unwrap();
+    /// let out = Array::zeros(&[2, 3], DType::F64).unwrap();
+    /// a.binary_into(BinaryOp::Add, 0.5, &out).unwrap();
+    /// assert_eq!(out.to_vec::<f64>().unwrap(), vec![0.5, 1.5, 2.5, 0.5, 1.5, 2.5]);
+    /// ```
+    pub fn binary_into<'a>(&self, op: BinaryOp, other: impl Into<Operand<'a>>, out: &Array) -> Result<()> {
+        binary_operands_into(op, Operand::Array(self), other.into(), out)
+    }
+
+    /// `self[...] = op(self, other)`, writing through this array (and every
+    /// view sharing its memory).
+    ///
+    /// # Errors
+    /// `other` must broadcast to `self`'s shape, and the result must cast to
+    /// `self`'s dtype under `same_kind`.
+    ///
+    /// ```
+    /// use strider::{s, Array, BinaryOp};
+    /// let a = Array::arange_i64(0, 6, 1).unwrap().reshape(&[2, 3]).unwrap();
+    /// a.slice(s![1]).unwrap().binary_inplace(BinaryOp::Add, 10).unwrap();
+    /// assert_eq!(a.to_vec::<i64>().unwrap(), vec![0, 1, 2, 13, 14, 15]);
+    /// ```
+    pub fn binary_inplace<'a>(&self, op: BinaryOp, other: impl Into<Operand<'a>>) -> Result<()> {
+        binary_operands_into(op, Operand::Array(self), other.into(), self)
+    }
+}
+
+/// A binary ufunc over two operands, either of which may be a scalar.
+///
+/// # Errors
+/// As [`Array::binary`].
+pub fn binary_operands(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Array> {
+    let name = op.name();
+    let (a, b) = resolve_pair(name, x, y)?;
+    let (loop_dtype, out_dtype) = op.types(a.dtype(), b.dtype())?;
+    check_int_power(op, loop_dtype, &b)?;
+    let shape = broadcast_shapes(name, &[a.shape(), b.shape()])?;
+    let layouts: [&Layout; 2] = [a.layout(), b.layout()];
+    let out = Array::alloc(name, binary_output_layout(&shape, &layouts), out_dtype)?;
+    run_binary(op, loop_dtype, &a, &b, &out)?;
+    Ok(out)
+}
+
+/// A binary ufunc over two operands into `out`.
+///
+/// # Errors
+/// As [`Array::binary_into`].
+pub fn binary_operands_into(op: BinaryOp, x: Operand<'_>, y: Operand<'_>, out: &Array) -> Result<()> {
+    let name = op.name();
+    let (a, b) = resolve_pair(name, x, y)?;
+    let (loop_dtype, res_dtype) = op.types(a.dtype(), b.dtype())?;
+    if !DType::can_cast(res_dtype, out.dtype(), Casting::SameKind) {
+        return Err(Error::DType {
+            op: name,
+            reason: format!(
+                "Cannot cast ufunc '{name}' output from dtype('{res_dtype}') to dtype('{}') \
+                 with casting rule 'same_kind'",
+                out.dtype()
+            ),
+        });
+    }
+    out.require_writeable(name)?;
+    let shape = broadcast_shapes(name, &[a.shape(), b.shape(), out.shape()])?;
+    if shape != out.shape() {
+        return Err(Error::Broadcast {
+            op: name,
+            shapes: vec![a.shape().to_vec(), b.shape().to_vec(), out.shape().to_vec()],
+            detail: format!(
+                "the result of shape {} does not fit the output of shape {}",
+                crate::error::fmt_shape(&shape),
+                crate::error::fmt_shape(out.shape())
+            ),
+        });
+    }
+    check_int_power(op, loop_dtype, &b)?;
+    let a = guard_overlap(name, out, &a)?;
+    let b = guard_overlap(name, out, &b)?;
+    run_binary(op, loop_dtype, &a, &b, out)
+}
+
+macro_rules! binary_methods {
+    ($($method:ident, $into:ident, $op:ident, $example:literal;)*) => {
+        impl Array {
+            $(
+                #[doc = concat!("NumPy's `", stringify!($method), "` with broadcasting and promotion; `other` is an array or a weak scalar.")]
+                ///
+                /// # Errors
+                /// Shapes that do not broadcast, or dtypes the op does not take.
+                ///
+                /// ```
+                /// use strider::Array;
+                /// let a = Array::from_vec(vec![1i64, 5, -7], &[3]).unwrap();
+                #[doc = $example]
+                /// ```
+                pub fn $method<'a>(&self, other: impl Into<Operand<'a>>) -> Result<Array> {
+                    self.binary(BinaryOp::$op, other)
+                }
+
+                #[doc = concat!("`", stringify!($method), "` written into `out` (NumPy's `out=`), cast to `out`'s dtype under `same_kind`.")]
+                ///
+                /// # Errors
+                /// As [`Array::binary_into`].
+                ///
+                /// ```
+                /// use strider::Array;
+                /// let a = Array::from_vec(vec![1i64, 5, -7], &[3]).unwrap();
+                #[doc = concat!("let out = a.", stringify!($method), "(2).unwrap();")]
+                #[doc = concat!("a.", stringify!($into), "(2, &out).unwrap();")]
+                /// ```
+                pub fn $into<'a>(&self, other: impl Into<Operand<'a>>, out: &Array) -> Result<()> {
+                    self.binary_into(BinaryOp::$op, other, out)
+                }
+            )*
+        }
+    };
+}
+
+binary_methods! {
+    add, add_into, Add, "assert_eq!(a.add(1).unwrap().to_vec::<i64>().unwrap(), vec![2, 6, -6]);";
+    subtract, subtract_into, Subtract, "assert_eq!(a.subtract(1).unwrap().to_vec::<i64>().unwrap(), vec![0, 4, -8]);";
+    multiply, multiply_into, Multiply, "assert_eq!(a.multiply(2).unwrap().to_vec::<i64>().unwrap(), vec![2, 10, -14]);";
+    divide, divide_into, Divide, "assert_eq!(a.divide(2).unwrap().to_vec::<f64>().unwrap(), vec![0.5, 2.5, -3.5]);";
+    floor_divide, floor_divide_into, FloorDivide, "assert_eq!(a.floor_divide(2).unwrap().to_vec::<i64>().unwrap(), vec![0, 2, -4]);";
+    remainder, remainder_into, Remainder, "assert_eq!(a.remainder(2).unwrap().to_vec::<i64>().unwrap(), vec![1, 1, 1]);";
+    power, power_into, Power, "assert_eq!(a.power(2).unwrap().to_vec::<i64>().unwrap(), vec![1, 25, 49]);";
+    maximum, maximum_into, Maximum, "assert_eq!(a.maximum(2).unwrap().to_vec::<i64>().unwrap(), vec![2, 5, 2]);";
+    minimum, minimum_into, Minimum, "assert_eq!(a.minimum(2).unwrap().to_vec::<i64>().unwrap(), vec![1, 2, -7]);";
+    equal, equal_into, Equal, "assert_eq!(a.equal(5).unwrap().to_vec::<bool>().unwrap(), vec![false, true, false]);";
+    not_equal, not_equal_into, NotEqual, "assert_eq!(a.not_equal(5).unwrap().to_vec::<bool>().unwrap(), vec![true, false, true]);";
+    less, less_into, Less, "assert_eq!(a.less(2).unwrap().to_vec::<bool>().unwrap(), vec![true, false, true]);";
+    less_equal, less_equal_into, LessEqual, "assert_eq!(a.less_equal(1).unwrap().to_vec::<bool>().unwrap(), vec![true, false, true]);";
+    greater, greater_into, Greater, "assert_eq!(a.greater(1).unwrap().to_vec::<bool>().unwrap(), vec![false, true, false]);";
+    greater_equal, greater_equal_into, GreaterEqual, "assert_eq!(a.greater_equal(1).unwrap().to_vec::<bool>().unwrap(), vec![true, true, false]);";
+    logical_and, logical_and_into, LogicalAnd, "assert_eq!(a.logical_and(0).unwrap().to_vec::<bool>().unwrap(), vec![false; 3]);";
+    logical_or, logical_or_into, LogicalOr, "assert_eq!(a.logical_or(0).unwrap().to_vec::<bool>().unwrap(), vec![true; 3]);";
+    logical_xor, logical_xor_into, LogicalXor, "assert_eq!(a.logical_xor(1).unwrap().to_vec::<bool>().unwrap(), vec![false; 3]);";
+    bitwise_and, bitwise_and_into, BitwiseAnd, "assert_eq!(a.bitwise_and(3).unwrap().to_vec::<i64>().unwrap(), vec![1, 1, 1]);";
+    bitwise_or, bitwise_or_into, BitwiseOr, "assert_eq!(a.bitwise_or(2).unwrap().to_vec::<i64>().unwrap(), vec![3, 7, -5]);";
+    bitwise_xor, bitwise_xor_into, BitwiseXor, "assert_eq!(a.bitwise_xor(1).unwrap().to_vec::<i64>().unwrap(), vec![0, 4, -8]);";
+}
+
+// ----- operators ---------------------------------------------------------
+//
+// Binary operators return `Result<Array>` (an op can fail on shapes or
+// dtypes, and strider does not panic on bad input); they also accept a
+// `Result<Array>` on either side next to an array, so `&a * 2.0 + &b`
+// chains and a single `?` at the end reports the first error. (Rust's
+// orphan rule forbids `Result<Array> * 2.0`; write `&(...)? * 2.0`.)
+//
+// Compound assignment (`a += &b`) writes through `a` into shared memory.
+// Rust's `AddAssign` cannot return an error, so those operators panic on a
+// shape or dtype mismatch; use `binary_inplace` (or `add_into`) for a
+// `Result`.
+
+macro_rules! operators {
+    ($($trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:ident;)*) => {$(
+        impl std::ops::$trait<&Array> for &Array {
+            type Output = Result<Array>;
+            fn $method(self, rhs: &Array) -> Result<Array> {
+                self.binary(BinaryOp::$op, rhs)
+            }
+        }
+        impl std::ops::$trait<&Array> for Result<Array> {
+            type Output = Result<Array>;
+            fn $method(self, rhs: &Array) -> Result<Array> {
+                self?.binary(BinaryOp::$op, rhs)
+            }
+        }
+        impl std::ops::$trait<Result<Array>> for &Array {
+            type Output = Result<Array>;
+            fn $method(self, rhs: Result<Array>) -> Result<Array> {
+                self.binary(BinaryOp::$op, &rhs?)
+            }
+        }
+        impl std::ops::$assign_trait<&Array> for Array {
+            /// # Panics
+            /// On shapes that do not broadcast to `self` or a result that
+            /// cannot cast to `self`'s dtype; `binary_inplace` returns the
+            /// error instead.
+            fn $assign_method(&mut self, rhs: &Array) {
+                if let Err(e) = self.binary_inplace(BinaryOp::$op, rhs) {
+                    panic!("{e}");
+                }
+            }
+        }
+        operators!(@scalars $trait, $method, $assign_trait, $assign_method, $op; f64, f32, i64, i32, u32, u8, u64, usize, bool);
+    )*};
+    (@scalars $trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:ident; $($t:ty),*) => {$(
+        impl std::ops::$trait<$t> for &Array {
+            type Output = Result<Array>;
+            fn $method(self, rhs: $t) -> Result<Array> {
+                self.binary(BinaryOp::$op, rhs)
+            }
+        }
+        impl std::ops::$trait<&Array> for $t {
+            type Output = Result<Array>;
+            fn $method(self, rhs: &Array) -> Result<Array> {
+                binary_operands(BinaryOp::$op, Operand::Scalar(self.into()), Operand::Array(rhs))
+            }
+        }
+        impl std::ops::$assign_trait<$t> for Array {
+            /// # Panics
+            /// On a result that cannot cast to `self`'s dtype (or an integer
+            /// scalar out of range); `binary_inplace` returns the error instead.
+            fn $assign_method(&mut self, rhs: $t) {
+                if let Err(e) = self.binary_inplace(BinaryOp::$op, rhs) {
+                    panic!("{e}");
+                }
+            }
+        }
+    )*};
+}
+
+operators! {
+    Add, add, AddAssign, add_assign, Add;
+    Sub, sub, SubAssign, sub_assign, Subtract;
+    Mul, mul, MulAssign, mul_assign, Multiply;
+    Div, div, DivAssign, div_assign, Divide;
+    Rem, rem, RemAssign, rem_assign, Remainder;
+    BitAnd, bitand, BitAndAssign, bitand_assign, BitwiseAnd;
+    BitOr, bitor, BitOrAssign, bitor_assign, BitwiseOr;
+    BitXor, bitxor, BitXorAssign, bitxor_assign, BitwiseXor;
+}
+
+impl std::ops::Neg for &Array {
+    type Output = Result<Array>;
+    fn neg(self) -> Result<Array> {
+        self.negative()
+    }
+}

@@ -1,0 +1,284 @@
+//! The op registry: every elementwise and reduction op is declared once
+//! here, with its name, its dtype rule, its CPU scalar function and its WGSL
+//! expression. Shape and dtype inference and dispatch live beside it:
+//! `binary.rs`, `unary.rs`, `select.rs` (where, clip) and `reduce.rs`.
+
+pub(crate) mod binary;
+pub(crate) mod math;
+pub(crate) mod reduce;
+pub(crate) mod select;
+pub(crate) mod unary;
+
+pub use reduce::{Axes, ReduceOp};
+
+use crate::dtype::{DType, Kind};
+use crate::error::{Error, Result};
+
+/// How an op's loop and result dtypes follow from its inputs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TypeRule {
+    /// Loop and result in the promoted dtype (bool allowed).
+    Arith,
+    /// Like `Arith`, but bool inputs are an error (NumPy would pick int8,
+    /// which strider does not have, or refuses outright).
+    ArithNoBool,
+    /// Loop in the promoted dtype, integers and bool go to float64.
+    TrueDivide,
+    /// Loop in the promoted dtype, bool result.
+    Compare,
+    /// Loop in bool (truthiness), bool result.
+    Logical,
+    /// Integers and bool only, result in the promoted dtype.
+    Bitwise,
+}
+
+macro_rules! binary_ops {
+    ($($variant:ident: $name:literal, $rule:ident, |$a:ident, $b:ident| $cpu:expr, $wgsl:literal;)*) => {
+        /// A binary elementwise op (a NumPy ufunc with two inputs).
+        ///
+        /// ```
+        /// assert_eq!(strider::BinaryOp::FloorDivide.name(), "floor_divide");
+        /// assert_eq!(strider::BinaryOp::from_name("less"), Some(strider::BinaryOp::Less));
+        /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum BinaryOp {
+            $(
+                #[doc = concat!("NumPy's `", $name, "`.")]
+                $variant,
+            )*
+        }
+
+        impl BinaryOp {
+            /// Every binary op.
+            pub const ALL: &'static [BinaryOp] = &[$(BinaryOp::$variant),*];
+
+            /// NumPy's name of the op.
+            pub fn name(self) -> &'static str {
+                match self { $(BinaryOp::$variant => $name),* }
+            }
+
+            /// The op with NumPy's name `name`.
+            pub fn from_name(name: &str) -> Option<BinaryOp> {
+                BinaryOp::ALL.iter().copied().find(|op| op.name() == name)
+            }
+
+            pub(crate) fn rule(self) -> TypeRule {
+                match self { $(BinaryOp::$variant => TypeRule::$rule),* }
+            }
+
+            /// The WGSL expression of the op over `x0` and `x1` in the loop type.
+            pub fn wgsl(self) -> &'static str {
+                match self { $(BinaryOp::$variant => $wgsl),* }
+            }
+
+            /// Applies the op's CPU scalar function (in the loop type `T`,
+            /// giving `O`) through `run`, which receives the function.
+            pub(crate) fn with_cpu_fn<T: math::Math, R>(self, run: impl CpuBinary<T, R>) -> R {
+                match self {
+                    $(BinaryOp::$variant => run.call(|$a: T, $b: T| $cpu),)*
+                }
+            }
+        }
+    };
+}
+
+/// A consumer of a binary scalar function: the kernel dispatcher.
+pub(crate) trait CpuBinary<T, R> {
+    fn call<O: IntoOut, F: Fn(T, T) -> O + Sync + Copy>(self, f: F) -> R;
+}
+
+/// A scalar function's result: an element of the loop type or a bool.
+pub(crate) trait IntoOut: crate::dtype::Element {}
+impl<T: crate::dtype::Element> IntoOut for T {}
+
+use math::Math;
+
+binary_ops! {
+    Add: "add", Arith, |a, b| Math::add(a, b), "x0 + x1";
+    Subtract: "subtract", Arith, |a, b| Math::sub(a, b), "x0 - x1";
+    Multiply: "multiply", Arith, |a, b| Math::mul(a, b), "x0 * x1";
+    Divide: "divide", TrueDivide, |a, b| Math::div(a, b), "x0 / x1";
+    FloorDivide: "floor_divide", ArithNoBool, |a, b| Math::floor_div(a, b), "floor_div(x0, x1)";
+    Remainder: "remainder", ArithNoBool, |a, b| Math::rem(a, b), "py_rem(x0, x1)";
+    Power: "power", ArithNoBool, |a, b| Math::pow(a, b), "ipow(x0, x1)";
+    Maximum: "maximum", Arith, |a, b| Math::maximum(a, b), "nan_max(x0, x1)";
+    Minimum: "minimum", Arith, |a, b| Math::minimum(a, b), "nan_min(x0, x1)";
+    Equal: "equal", Compare, |a, b| a == b, "x0 == x1";
+    NotEqual: "not_equal", Compare, |a, b| a != b, "x0 != x1";
+    Less: "less", Compare, |a, b| a < b, "x0 < x1";
+    LessEqual: "less_equal", Compare, |a, b| a <= b, "x0 <= x1";
+    Greater: "greater", Compare, |a, b| a > b, "x0 > x1";
+    GreaterEqual: "greater_equal", Compare, |a, b| a >= b, "x0 >= x1";
+    LogicalAnd: "logical_and", Logical, |a, b| Math::bitand(a, b), "x0 && x1";
+    LogicalOr: "logical_or", Logical, |a, b| Math::bitor(a, b), "x0 || x1";
+    LogicalXor: "logical_xor", Logical, |a, b| Math::bitxor(a, b), "x0 != x1";
+    BitwiseAnd: "bitwise_and", Bitwise, |a, b| Math::bitand(a, b), "x0 & x1";
+    BitwiseOr: "bitwise_or", Bitwise, |a, b| Math::bitor(a, b), "x0 | x1";
+    BitwiseXor: "bitwise_xor", Bitwise, |a, b| Math::bitxor(a, b), "x0 ^ x1";
+}
+
+impl BinaryOp {
+    /// The loop dtype and result dtype for inputs of dtypes `a` and `b`
+    /// (weak scalars already resolved).
+    pub(crate) fn types(self, a: DType, b: DType) -> Result<(DType, DType)> {
+        let p = DType::promote(a, b);
+        let unsupported = |why: &str| Error::DType {
+            op: self.name(),
+            reason: format!(
+                "ufunc '{}' not supported for the input types {a} and {b}{why}",
+                self.name()
+            ),
+        };
+        match self.rule() {
+            TypeRule::Arith => {
+                if self == BinaryOp::Subtract && p == DType::Bool {
+                    return Err(Error::DType {
+                        op: self.name(),
+                        reason: "numpy boolean subtract, the `-` operator, is not supported, \
+                                 use the bitwise_xor, the `^` operator, or the logical_xor \
+                                 function instead"
+                            .into(),
+                    });
+                }
+                Ok((p, p))
+            }
+            TypeRule::ArithNoBool => {
+                if p == DType::Bool {
+                    Err(unsupported(
+                        " (NumPy computes this in int8, which strider lacks; use astype first)",
+                    ))
+                } else {
+                    Ok((p, p))
+                }
+            }
+            TypeRule::TrueDivide => {
+                let l = if p.is_float() { p } else { DType::F64 };
+                Ok((l, l))
+            }
+            TypeRule::Compare => Ok((p, DType::Bool)),
+            TypeRule::Logical => Ok((DType::Bool, DType::Bool)),
+            TypeRule::Bitwise => {
+                if p.kind() == Kind::Float {
+                    Err(unsupported(""))
+                } else {
+                    Ok((p, p))
+                }
+            }
+        }
+    }
+}
+
+macro_rules! unary_ops {
+    ($($variant:ident: $name:literal, $rule:ident, |$a:ident| $cpu:expr, $wgsl:literal;)*) => {
+        /// A unary elementwise op (a NumPy ufunc with one input).
+        ///
+        /// ```
+        /// assert_eq!(strider::UnaryOp::Sqrt.name(), "sqrt");
+        /// ```
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum UnaryOp {
+            $(
+                #[doc = concat!("NumPy's `", $name, "`.")]
+                $variant,
+            )*
+        }
+
+        impl UnaryOp {
+            /// Every unary op.
+            pub const ALL: &'static [UnaryOp] = &[$(UnaryOp::$variant),*];
+
+            /// NumPy's name of the op.
+            pub fn name(self) -> &'static str {
+                match self { $(UnaryOp::$variant => $name),* }
+            }
+
+            /// The op with NumPy's name `name`.
+            pub fn from_name(name: &str) -> Option<UnaryOp> {
+                UnaryOp::ALL.iter().copied().find(|op| op.name() == name)
+            }
+
+            pub(crate) fn rule(self) -> UnaryRule {
+                match self { $(UnaryOp::$variant => UnaryRule::$rule),* }
+            }
+
+            /// The WGSL expression of the op over `x0`.
+            pub fn wgsl(self) -> &'static str {
+                match self { $(UnaryOp::$variant => $wgsl),* }
+            }
+
+            pub(crate) fn with_cpu_fn<T: Math, R>(self, run: impl CpuUnary<T, R>) -> R {
+                match self {
+                    $(UnaryOp::$variant => run.call(|$a: T| $cpu),)*
+                }
+            }
+        }
+    };
+}
+
+/// How a unary op's dtype follows from its input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UnaryRule {
+    /// Same dtype in and out (bool allowed).
+    Same,
+    /// Same dtype; bool is an error.
+    SameNoBool,
+    /// Floats keep their dtype; 1-byte integers and bool go to float16,
+    /// wider integers to float64.
+    Float,
+    /// Bool result.
+    Logical,
+}
+
+/// A consumer of a unary scalar function.
+pub(crate) trait CpuUnary<T, R> {
+    fn call<O: IntoOut, F: Fn(T) -> O + Sync + Copy>(self, f: F) -> R;
+}
+
+unary_ops! {
+    Negative: "negative", SameNoBool, |a| Math::neg(a), "-x0";
+    Abs: "absolute", Same, |a| Math::abs(a), "abs(x0)";
+    Sign: "sign", SameNoBool, |a| Math::sign(a), "sign(x0)";
+    Sqrt: "sqrt", Float, |a| Math::sqrt(a), "sqrt(x0)";
+    Exp: "exp", Float, |a| Math::exp(a), "exp(x0)";
+    Log: "log", Float, |a| Math::ln(a), "log(x0)";
+    Sin: "sin", Float, |a| Math::sin(a), "sin(x0)";
+    Cos: "cos", Float, |a| Math::cos(a), "cos(x0)";
+    Tanh: "tanh", Float, |a| Math::tanh(a), "tanh(x0)";
+    Floor: "floor", Same, |a| Math::floor(a), "floor(x0)";
+    Ceil: "ceil", Same, |a| Math::ceil(a), "ceil(x0)";
+    Round: "round", Same, |a| Math::round(a), "round(x0)";
+    LogicalNot: "logical_not", Logical, |a| !a.to_bool(), "!x0";
+}
+
+impl UnaryOp {
+    /// The loop dtype and result dtype for an input of dtype `a`.
+    pub(crate) fn types(self, a: DType) -> Result<(DType, DType)> {
+        match self.rule() {
+            UnaryRule::Same => Ok((a, a)),
+            UnaryRule::SameNoBool => {
+                if a == DType::Bool {
+                    Err(Error::DType {
+                        op: self.name(),
+                        reason: format!(
+                            "ufunc '{}' is not supported for bool input; use logical_not or astype",
+                            self.name()
+                        ),
+                    })
+                } else {
+                    Ok((a, a))
+                }
+            }
+            UnaryRule::Float => {
+                let f = if a.is_float() {
+                    a
+                } else if a.itemsize() == 1 {
+                    DType::F16
+                } else {
+                    DType::F64
+                };
+                Ok((f, f))
+            }
+            UnaryRule::Logical => Ok((a, DType::Bool)),
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Reductions: axis handling, result dtypes and layouts, dispatch.
+
+use crate::array::Array;
+use crate::cpu::reduce::{self as kern, ReduceElem, ReducedAxes, Reducer};
+use crate::dtype::{DType, Element, Kind};
+use crate::error::{Error, Result};
+use crate::layout::order::reduce_output_layout;
+use crate::layout::{Layout, Order};
+
+/// A reduction.
+///
+/// ```
+/// assert_eq!(strider::ReduceOp::ArgMax.name(), "argmax");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReduceOp {
+    /// Sum (int64 for signed integers and bool, uint64 for unsigned).
+    Sum,
+    /// Product (same dtypes as sum).
+    Prod,
+    /// Arithmetic mean (float64 for integers and bool).
+    Mean,
+    /// Minimum; NaN propagates.
+    Min,
+    /// Maximum; NaN propagates.
+    Max,
+    /// Index of the first minimum (int64).
+    ArgMin,
+    /// Index of the first maximum (int64).
+    ArgMax,
+    /// True when any element is nonzero.
+    Any,
+    /// True when every element is nonzero.
+    All,
+}
+
+impl ReduceOp {
+    /// Every reduction.
+    pub const ALL: [ReduceOp; 9] = [
+        ReduceOp::Sum,
+        ReduceOp::Prod,
+        ReduceOp::Mean,
+        ReduceOp::Min,
+        ReduceOp::Max,
+        ReduceOp::ArgMin,
+        ReduceOp::ArgMax,
+        ReduceOp::Any,
+        ReduceOp::All,
+    ];
+
+    /// NumPy's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReduceOp::Sum => "sum",
+            ReduceOp::Prod => "prod",
+            ReduceOp::Mean => "mean",
+            ReduceOp::Min => "min",
+            ReduceOp::Max => "max",
+            ReduceOp::ArgMin => "argmin",
+            ReduceOp::ArgMax => "argmax",
+            ReduceOp::Any => "any",
+            ReduceOp::All => "all",
+        }
+    }
+
+    /// The reduction with NumPy's name `name`.
+    pub fn from_name(name: &str) -> Option<ReduceOp> {
+        ReduceOp::ALL.into_iter().find(|op| op.name() == name)
+    }
+
+    /// The result dtype for an input of dtype `dt`.
+    ///
+    /// ```
+    /// use strider::{DType, ReduceOp};
+    /// assert_eq!(ReduceOp::Sum.result_dtype(DType::U8), DType::U64);
+    /// assert_eq!(ReduceOp::Mean.result_dtype(DType::I32), DType::F64);
+    /// assert_eq!(ReduceOp::Sum.result_dtype(DType::F16), DType::F16);
+    /// ```
+    pub fn result_dtype(self, dt: DType) -> DType {
+        match self {
+            ReduceOp::Sum | ReduceOp::Prod => match dt.kind() {
+                Kind::Bool | Kind::Int => DType::I64,
+                Kind::UInt => DType::U64,
+                Kind::Float => dt,
+            },
+            ReduceOp::Mean => {
+                if dt.is_float() {
+                    dt
+                } else {
+                    DType::F64
+                }
+            }
+            ReduceOp::Min | ReduceOp::Max => dt,
+            ReduceOp::ArgMin | ReduceOp::ArgMax => DType::I64,
+            ReduceOp::Any | ReduceOp::All => DType::Bool,
+        }
+    }
+
+    /// True for reductions without an identity (an empty reduction is an
+    /// error).
+    fn needs_elements(self) -> bool {
+        matches!(self, ReduceOp::Min | ReduceOp::Max | ReduceOp::ArgMin | ReduceOp::ArgMax)
+    }
+
+    fn is_arg(self) -> bool {
+        matches!(self, ReduceOp::ArgMin | ReduceOp::ArgMax)
+    }
+}
+
+/// Which axes a reduction runs over.
+///
+/// ```
+/// use strider::Axes;
+/// assert_eq!(Axes::from(1), Axes::List(vec![1]));
+/// assert_eq!(Axes::from([0, -1]), Axes::List(vec![0, -1]));
+/// assert_eq!(Axes::from(None), Axes::All);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Axes {
+    /// Every axis (NumPy's `axis=None`).
+    All,
+    /// These axes (negative counts from the end); empty reduces nothing.
+    List(Vec<isize>),
+}
+
+impl From<isize> for Axes {
+    fn from(a: isize) -> Axes {
+        Axes::List(vec![a])
+    }
+}
+impl From<i32> for Axes {
+    fn from(a: i32) -> Axes {
+        Axes::List(vec![a as isize])
+    }
+}
+impl From<Option<isize>> for Axes {
+    fn from(a: Option<isize>) -> Axes {
+        a.map_or(Axes::All, |a| Axes::List(vec![a]))
+    }
+}
+impl From<&[isize]> for Axes {
+    fn from(a: &[isize]) -> Axes {
+        Axes::List(a.to_vec())
+    }
+}
+impl From<Vec<isize>> for Axes {
+    fn from(a: Vec<isize>) -> Axes {
+        Axes::List(a)
+    }
+}
+impl<const N: usize> From<[isize; N]> for Axes {
+    fn from(a: [isize; N]) -> Axes {
+        Axes::List(a.to_vec())
+    }
+}
+
+impl Array {
+    /// Reduces over `axes` with `op`, keeping the reduced axes as length 1
+    /// when `keepdims`. Result dtypes follow NumPy; the result layout
+    /// follows NumPy's (the input's memory order for all but argmin/argmax,
+    /// which are C-ordered).
+    ///
+    /// # Errors
+    /// An axis out of range or repeated; several axes for argmin/argmax;
+    /// `min`, `max`, `argmin` or `argmax` over zero elements.
+    ///
+    /// ```
+    /// use strider::{Array, ReduceOp};
+    /// let a = Array::arange_i64(0, 6, 1).unwrap().reshape(&[2, 3]).unwrap();
+    /// let s = a.reduce(ReduceOp::Sum, 1, true).unwrap();
+    /// assert_eq!(s.shape(), &[2, 1]);
+    /// assert_eq!(s.to_vec::<i64>().unwrap(), vec![3, 12]);
+    /// ```
+    pub fn reduce(&self, op: ReduceOp, axes: impl Into<Axes>, keepdims: bool) -> Result<Array> {
+        let name = op.name();
+        self.require_cpu(name)?;
+        let ndim = self.ndim();
+        let axes: Vec<usize> = match axes.into() {
+            Axes::All => (0..ndim).collect(),
+            Axes::List(list) => {
+                if op.is_arg() && list.len() != 1 {
+                    return Err(Error::Axis {
+                        op: name,
+                        axis: list.get(1).copied().unwrap_or(0),
+                        ndim,
+                        reason: format!("{name} takes a single axis or None, not {} axes", list.len()),
+                    });
+                }
+                let mut v = Layout::normalize_axes(name, &list, ndim)?;
+                v.sort_unstable();
+                v
+            }
+        };
+        let reduced: Vec<bool> = (0..ndim).map(|d| axes.contains(&d)).collect();
+        let count: usize = axes.iter().map(|&d| self.shape()[d]).product();
+        let kept_shape: Vec<usize> = (0..ndim).filter(|&d| !reduced[d]).map(|d| self.shape()[d]).collect();
+        let out_size: usize = kept_shape.iter().product();
+        if op.needs_elements() && count == 0 && out_size > 0 {
+            return Err(Error::EmptyReduction {
+                op: name,
+                shape: self.shape().to_vec(),
+            });
+        }
+        let out_shape: Vec<usize> = if keepdims {
+            (0..ndim).map(|d| if reduced[d] { 1 } else { self.shape()[d] }).collect()
+        } else {
+            kept_shape.clone()
+        };
+        let out_layout = if op.is_arg() {
+            Layout::contiguous(name, &out_shape, Order::C)?
+        } else {
+            reduce_output_layout(self.layout(), &axes, keepdims)
+        };
+        let out = Array::alloc(name, out_layout, op.result_dtype(self.dtype()))?;
+        // Output strides over the kept input axes, in input order.
+        let out_strides: Vec<isize> = if keepdims {
+            (0..ndim).filter(|&d| !reduced[d]).map(|d| out.layout().strides()[d]).collect()
+        } else {
+            out.layout().strides().to_vec()
+        };
+        let in_kept: Vec<isize> = (0..ndim).filter(|&d| !reduced[d]).map(|d| self.layout().strides()[d]).collect();
+        let red = ReducedAxes::new(
+            &axes.iter().map(|&d| self.shape()[d]).collect::<Vec<_>>(),
+            &axes.iter().map(|&d| self.layout().strides()[d]).collect::<Vec<_>>(),
+        );
+        out.with_locks(name, &[self], |locks| {
+            let o = out.raw(locks, &out_strides);
+            let x = self.raw(locks, &in_kept);
+            crate::dispatch_dtype!(self.dtype(), T => dispatch::<T>(op, &kept_shape, o, x, &red))
+        })?;
+        Ok(out)
+    }
+}
+
+fn dispatch<T: ReduceElem>(
+    op: ReduceOp,
+    kept: &[usize],
+    o: crate::cpu::RawOperand<'_>,
+    x: crate::cpu::RawOperand<'_>,
+    red: &ReducedAxes,
+) {
+    fn run<T: Element, R: Reducer<T>>(
+        kept: &[usize],
+        o: crate::cpu::RawOperand<'_>,
+        x: crate::cpu::RawOperand<'_>,
+        red: &ReducedAxes,
+        r: R,
+    ) {
+        // SAFETY: locks held by the caller; `o` is a new array of the
+        // reducer's output dtype, `x` has dtype `T`.
+        unsafe { kern::reduce::<T, R>(kept, o, x, red, &r) }
+    }
+    match op {
+        ReduceOp::Sum => run::<T, _>(kept, o, x, red, kern::Sum),
+        ReduceOp::Prod => run::<T, _>(kept, o, x, red, kern::Prod),
+        ReduceOp::Mean => run::<T, _>(kept, o, x, red, kern::Mean),
+        ReduceOp::Min => run::<T, _>(kept, o, x, red, kern::Extreme::<false>),
+        ReduceOp::Max => run::<T, _>(kept, o, x, red, kern::Extreme::<true>),
+        ReduceOp::ArgMin => run::<T, _>(kept, o, x, red, kern::ArgExtreme::<false>),
+        ReduceOp::ArgMax => run::<T, _>(kept, o, x, red, kern::ArgExtreme::<true>),
+        ReduceOp::Any => run::<T, _>(kept, o, x, red, kern::Truth::<false>),
+        ReduceOp::All => run::<T, _>(kept, o, x, red, kern::Truth::<true>),
+    }
+}
+
+macro_rules! reduce_methods {
+    ($($method:ident, $op:ident, $example:literal;)*) => {
+        impl Array {
+            $(
+                #[doc = concat!("NumPy's `", stringify!($method), "` over `axes` (`Axes::All`, an axis, or a list), without keepdims; see [`Array::reduce`].")]
+                ///
+                /// # Errors
+                /// As [`Array::reduce`].
+                ///
+                /// ```
+                /// use strider::{Array, Axes};
+                /// let a = Array::from_vec(vec![3i64, 1, 4, 1, 5, 9], &[2, 3]).unwrap();
+                #[doc = $example]
+                /// ```
+                pub fn $method(&self, axes: impl Into<Axes>) -> Result<Array> {
+                    self.reduce(ReduceOp::$op, axes, false)
+                }
+            )*
+        }
+    };
+}
+
+reduce_methods! {
+    sum, Sum, "assert_eq!(a.sum(Axes::All).unwrap().item::<i64>().unwrap(), 23);";
+    prod, Prod, "assert_eq!(a.prod(1).unwrap().to_vec::<i64>().unwrap(), vec![12, 45]);";
+    mean, Mean, "assert_eq!(a.mean(0).unwrap().to_vec::<f64>().unwrap(), vec![2.0, 3.0, 6.5]);";
+    min, Min, "assert_eq!(a.min(Axes::All).unwrap().item::<i64>().unwrap(), 1);";
+    max, Max, "assert_eq!(a.max(1).unwrap().to_vec::<i64>().unwrap(), vec![4, 9]);";
+    argmin, ArgMin, "assert_eq!(a.argmin(Axes::All).unwrap().item::<i64>().unwrap(), 1);";
+    argmax, ArgMax, "assert_eq!(a.argmax(1).unwrap().to_vec::<i64>().unwrap(), vec![2, 2]);";
+    any, Any, "assert!(a.any(Axes::All).unwrap().item::<bool>().unwrap());";
+    all, All, "assert_eq!(a.greater(1).unwrap().all(1).unwrap().to_vec::<bool>().unwrap(), vec![false, false]);";
+}

@@ -1,0 +1,188 @@
+//! Scalars: Python-style *weak* scalars (NEP 50) and the operand type that
+//! lets an op take either an array or a scalar.
+
+use crate::array::Array;
+use crate::dtype::{DType, Element, Kind};
+use crate::error::{Error, Result};
+use std::fmt;
+
+/// A scalar value with the weak typing of a Python scalar (NEP 50): it takes
+/// the dtype of the array it meets when that can hold it, so
+/// `uint8_array + 2` stays `uint8` and `float16_array * 2.0` stays `float16`,
+/// while `int32_array * 2.0` becomes `float64`.
+///
+/// Every Rust number converts into a `Scalar` with `From`, so `a.add(2)`,
+/// `a.add(2.5)` and `a.add(true)` all work.
+///
+/// ```
+/// use strider::{Array, DType, Scalar};
+/// let a = Array::from_vec(vec![200u8, 10], &[2]).unwrap();
+/// let b = a.add(100).unwrap();
+/// assert_eq!(b.dtype(), DType::U8);
+/// assert_eq!(b.to_vec::<u8>().unwrap(), vec![44, 110]); // wraps like NumPy
+/// assert_eq!(Scalar::from(2.5f32), Scalar::Float(2.5));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Scalar {
+    /// A boolean.
+    Bool(bool),
+    /// An integer (wide enough for every int64 and uint64 value).
+    Int(i128),
+    /// A floating-point number.
+    Float(f64),
+}
+
+impl Scalar {
+    /// The Python kind of the scalar.
+    pub fn kind(self) -> Kind {
+        match self {
+            Scalar::Bool(_) => Kind::Bool,
+            Scalar::Int(_) => Kind::Int,
+            Scalar::Float(_) => Kind::Float,
+        }
+    }
+
+    /// The dtype NumPy gives the scalar on its own (bool, int64, float64).
+    pub fn default_dtype(self) -> DType {
+        match self {
+            Scalar::Bool(_) => DType::Bool,
+            Scalar::Int(_) => DType::I64,
+            Scalar::Float(_) => DType::F64,
+        }
+    }
+
+    /// The scalar as an element of type `T` (NumPy's unsafe cast).
+    pub fn to<T: Element>(self) -> T {
+        match self {
+            Scalar::Bool(b) => T::from_bool(b),
+            Scalar::Int(i) => {
+                if i < 0 {
+                    T::from_i64(i as i64)
+                } else {
+                    T::from_u64(i as u64)
+                }
+            }
+            Scalar::Float(f) => T::from_f64(f),
+        }
+    }
+
+    /// The result dtype when this weak scalar meets an array of dtype
+    /// `array` (NEP 50).
+    ///
+    /// # Errors
+    /// An integer that does not fit an integer `array` dtype is a
+    /// [`Error::DType`] (NumPy's `OverflowError`).
+    pub fn weak_dtype(self, op: &'static str, array: DType) -> Result<DType> {
+        match (self, array.kind()) {
+            (Scalar::Bool(_), _) => Ok(array),
+            (Scalar::Int(_), Kind::Bool) => Ok(DType::I64),
+            (Scalar::Int(v), Kind::Int | Kind::UInt) => {
+                if int_fits(v, array) {
+                    Ok(array)
+                } else {
+                    Err(Error::DType {
+                        op,
+                        reason: format!("Python integer {v} out of bounds for {array}"),
+                    })
+                }
+            }
+            (Scalar::Int(_), Kind::Float) => Ok(array),
+            (Scalar::Float(_), Kind::Float) => Ok(array),
+            (Scalar::Float(_), _) => Ok(DType::F64),
+        }
+    }
+
+    /// Reads element 0 of a one-element CPU array as a scalar.
+    pub(crate) fn of_element<T: Element>(v: T) -> Scalar {
+        match T::DTYPE.kind() {
+            Kind::Bool => Scalar::Bool(v.to_bool()),
+            Kind::Int => Scalar::Int(v.to_i64() as i128),
+            Kind::UInt => Scalar::Int(v.to_u64() as i128),
+            Kind::Float => Scalar::Float(v.to_f64()),
+        }
+    }
+}
+
+/// Whether the integer `v` is representable in the integer dtype `dt`.
+pub(crate) fn int_fits(v: i128, dt: DType) -> bool {
+    let (lo, hi): (i128, i128) = match dt {
+        DType::Bool => (0, 1),
+        DType::U8 => (0, u8::MAX as i128),
+        DType::I32 => (i32::MIN as i128, i32::MAX as i128),
+        DType::U32 => (0, u32::MAX as i128),
+        DType::I64 => (i64::MIN as i128, i64::MAX as i128),
+        DType::U64 => (0, u64::MAX as i128),
+        _ => return true,
+    };
+    (lo..=hi).contains(&v)
+}
+
+impl fmt::Display for Scalar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Scalar::Bool(b) => write!(f, "{}", if *b { "True" } else { "False" }),
+            Scalar::Int(i) => write!(f, "{i}"),
+            Scalar::Float(x) => write!(f, "{x:?}"),
+        }
+    }
+}
+
+macro_rules! scalar_from {
+    ($variant:ident, $conv:ty: $($t:ty),*) => {
+        $(impl From<$t> for Scalar {
+            fn from(v: $t) -> Scalar {
+                Scalar::$variant(v as $conv)
+            }
+        })*
+    };
+}
+scalar_from!(Int, i128: i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+scalar_from!(Float, f64: f32, f64);
+
+impl From<bool> for Scalar {
+    fn from(v: bool) -> Scalar {
+        Scalar::Bool(v)
+    }
+}
+
+impl From<half::f16> for Scalar {
+    fn from(v: half::f16) -> Scalar {
+        Scalar::Float(v.to_f64())
+    }
+}
+
+impl From<half::bf16> for Scalar {
+    fn from(v: half::bf16) -> Scalar {
+        Scalar::Float(v.to_f64())
+    }
+}
+
+/// The right-hand side of a binary op: an array or a weak scalar.
+///
+/// ```
+/// use strider::{Array, Operand};
+/// let a = Array::arange_i64(0, 3, 1).unwrap();
+/// let by_array: Operand = (&a).into();
+/// let by_scalar: Operand = 2.into();
+/// assert!(matches!(by_array, Operand::Array(_)));
+/// assert!(matches!(by_scalar, Operand::Scalar(_)));
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub enum Operand<'a> {
+    /// An array operand.
+    Array(&'a Array),
+    /// A weak scalar operand.
+    Scalar(Scalar),
+}
+
+impl<'a> From<&'a Array> for Operand<'a> {
+    fn from(a: &'a Array) -> Operand<'a> {
+        Operand::Array(a)
+    }
+}
+
+impl<'a, T: Into<Scalar>> From<T> for Operand<'a> {
+    fn from(v: T) -> Operand<'a> {
+        Operand::Scalar(v.into())
+    }
+}

@@ -1,0 +1,307 @@
+//! Storage: the flat buffers that arrays view, and the copy ledger.
+//!
+//! A [`Buffer`] is one allocation of one dtype on one device. Arrays hold it
+//! behind an `Arc`, so every view of an array shares it. The CPU data sits
+//! behind a read-write lock: a kernel takes the read lock of each buffer it
+//! reads and the write lock of the buffer it writes (one lock per buffer, in
+//! buffer-id order, so two threads can never deadlock), which makes every
+//! `Array` `Send + Sync` and free of data races while still letting a write
+//! through one view show in all the others.
+
+pub mod ledger;
+
+use crate::dtype::{DType, Element};
+use std::any::Any;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The elements of a CPU buffer, one variant per dtype.
+#[derive(Clone, Debug)]
+pub enum CpuData {
+    /// bool elements.
+    Bool(Vec<bool>),
+    /// u8 elements.
+    U8(Vec<u8>),
+    /// i32 elements.
+    I32(Vec<i32>),
+    /// u32 elements.
+    U32(Vec<u32>),
+    /// i64 elements.
+    I64(Vec<i64>),
+    /// u64 elements.
+    U64(Vec<u64>),
+    /// f16 elements.
+    F16(Vec<half::f16>),
+    /// bf16 elements.
+    BF16(Vec<half::bf16>),
+    /// f32 elements.
+    F32(Vec<f32>),
+    /// f64 elements.
+    F64(Vec<f64>),
+}
+
+macro_rules! each_variant {
+    ($data:expr, $v:ident => $body:expr) => {
+        match $data {
+            CpuData::Bool($v) => $body,
+            CpuData::U8($v) => $body,
+            CpuData::I32($v) => $body,
+            CpuData::U32($v) => $body,
+            CpuData::I64($v) => $body,
+            CpuData::U64($v) => $body,
+            CpuData::F16($v) => $body,
+            CpuData::BF16($v) => $body,
+            CpuData::F32($v) => $body,
+            CpuData::F64($v) => $body,
+        }
+    };
+}
+
+impl CpuData {
+    /// A buffer of `len` zeros (false for bool).
+    pub fn zeros(dtype: DType, len: usize) -> CpuData {
+        crate::dispatch_dtype!(dtype, T => CpuData::from_vec(vec![<T as Element>::ZERO; len]))
+    }
+
+    /// Wraps a typed vector without copying it.
+    pub fn from_vec<T: Element>(v: Vec<T>) -> CpuData {
+        let mut slot = Some(v);
+        let any: &mut dyn Any = &mut slot;
+        macro_rules! take {
+            ($variant:ident, $t:ty) => {
+                if let Some(v) = any.downcast_mut::<Option<Vec<$t>>>() {
+                    return CpuData::$variant(v.take().unwrap_or_default());
+                }
+            };
+        }
+        take!(Bool, bool);
+        take!(U8, u8);
+        take!(I32, i32);
+        take!(U32, u32);
+        take!(I64, i64);
+        take!(U64, u64);
+        take!(F16, half::f16);
+        take!(BF16, half::bf16);
+        take!(F32, f32);
+        take!(F64, f64);
+        unreachable!("Element is sealed to the ten dtypes above")
+    }
+
+    /// The dtype of the elements.
+    pub fn dtype(&self) -> DType {
+        match self {
+            CpuData::Bool(_) => DType::Bool,
+            CpuData::U8(_) => DType::U8,
+            CpuData::I32(_) => DType::I32,
+            CpuData::U32(_) => DType::U32,
+            CpuData::I64(_) => DType::I64,
+            CpuData::U64(_) => DType::U64,
+            CpuData::F16(_) => DType::F16,
+            CpuData::BF16(_) => DType::BF16,
+            CpuData::F32(_) => DType::F32,
+            CpuData::F64(_) => DType::F64,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        each_variant!(self, v => v.len())
+    }
+
+    /// True when the buffer holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements as a typed slice, or `None` when `T` is not the dtype.
+    pub fn as_slice<T: Element>(&self) -> Option<&[T]> {
+        each_variant!(self, v => (v as &dyn Any).downcast_ref::<Vec<T>>().map(|v| v.as_slice()))
+    }
+
+    /// The elements as a mutable typed slice, or `None` when `T` is not the dtype.
+    pub fn as_mut_slice<T: Element>(&mut self) -> Option<&mut [T]> {
+        each_variant!(self, v => (v as &mut dyn Any).downcast_mut::<Vec<T>>().map(|v| v.as_mut_slice()))
+    }
+
+    /// Base address of the elements, for kernels that walk strided layouts.
+    pub(crate) fn as_ptr(&self) -> *const u8 {
+        each_variant!(self, v => v.as_ptr() as *const u8)
+    }
+
+    /// Mutable base address of the elements.
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
+        each_variant!(self, v => v.as_mut_ptr() as *mut u8)
+    }
+
+    /// The elements as little-endian bytes (the in-memory bytes on the
+    /// little-endian machines strider supports; bool is one byte, 0 or 1).
+    pub fn to_le_bytes(&self) -> Vec<u8> {
+        match self {
+            CpuData::Bool(v) => v.iter().map(|&b| b as u8).collect(),
+            CpuData::U8(v) => v.clone(),
+            CpuData::I32(v) => bytemuck::cast_slice(v).to_vec(),
+            CpuData::U32(v) => bytemuck::cast_slice(v).to_vec(),
+            CpuData::I64(v) => bytemuck::cast_slice(v).to_vec(),
+            CpuData::U64(v) => bytemuck::cast_slice(v).to_vec(),
+            CpuData::F16(v) => bytemuck::cast_slice(v).to_vec(),
+            CpuData::BF16(v) => bytemuck::cast_slice(v).to_vec(),
+            CpuData::F32(v) => bytemuck::cast_slice(v).to_vec(),
+            CpuData::F64(v) => bytemuck::cast_slice(v).to_vec(),
+        }
+    }
+
+    /// Builds a buffer from little-endian bytes; `bytes.len()` must be a
+    /// multiple of the itemsize (checked by the caller). Bool bytes other
+    /// than 0 become true.
+    pub fn from_le_bytes(dtype: DType, bytes: &[u8]) -> CpuData {
+        fn pod<T: bytemuck::Pod>(bytes: &[u8]) -> Vec<T> {
+            bytes
+                .chunks_exact(std::mem::size_of::<T>())
+                .map(bytemuck::pod_read_unaligned)
+                .collect()
+        }
+        match dtype {
+            DType::Bool => CpuData::Bool(bytes.iter().map(|&b| b != 0).collect()),
+            DType::U8 => CpuData::U8(bytes.to_vec()),
+            DType::I32 => CpuData::I32(pod(bytes)),
+            DType::U32 => CpuData::U32(pod(bytes)),
+            DType::I64 => CpuData::I64(pod(bytes)),
+            DType::U64 => CpuData::U64(pod(bytes)),
+            DType::F16 => CpuData::F16(pod(bytes)),
+            DType::BF16 => CpuData::BF16(pod(bytes)),
+            DType::F32 => CpuData::F32(pod(bytes)),
+            DType::F64 => CpuData::F64(pod(bytes)),
+        }
+    }
+}
+
+/// Where a buffer's memory lives.
+#[derive(Debug)]
+pub(crate) enum Storage {
+    /// Host memory behind a read-write lock.
+    Cpu(RwLock<CpuData>),
+}
+
+/// One allocation: a dtype, a length in elements, a device, and a unique id.
+#[derive(Debug)]
+pub struct Buffer {
+    id: u64,
+    dtype: DType,
+    len: usize,
+    pub(crate) storage: Storage,
+}
+
+static NEXT_BUFFER_ID: AtomicU64 = AtomicU64::new(1);
+
+impl Buffer {
+    /// A CPU buffer owning `data`.
+    pub(crate) fn cpu(data: CpuData) -> Buffer {
+        Buffer {
+            id: NEXT_BUFFER_ID.fetch_add(1, Ordering::Relaxed),
+            dtype: data.dtype(),
+            len: data.len(),
+            storage: Storage::Cpu(RwLock::new(data)),
+        }
+    }
+
+    /// The unique id of this allocation (two arrays are views of one
+    /// allocation exactly when their buffer ids are equal).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The dtype of the elements.
+    pub fn dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// Length in elements.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when the buffer has no element.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Size in bytes.
+    pub fn nbytes(&self) -> usize {
+        self.len * self.dtype.itemsize()
+    }
+
+    /// The CPU lock, or `None` for a device buffer.
+    pub(crate) fn cpu_lock(&self) -> Option<&RwLock<CpuData>> {
+        match &self.storage {
+            Storage::Cpu(lock) => Some(lock),
+        }
+    }
+
+    /// Read access to CPU data. A poisoned lock is recovered: kernels never
+    /// leave a buffer half-written on panic in a way that breaks invariants
+    /// of the element types.
+    pub(crate) fn read(&self) -> Option<RwLockReadGuard<'_, CpuData>> {
+        self.cpu_lock()
+            .map(|l| l.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Write access to CPU data.
+    pub(crate) fn write(&self) -> Option<RwLockWriteGuard<'_, CpuData>> {
+        self.cpu_lock()
+            .map(|l| l.write().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// Guards for a set of CPU buffers locked together for one kernel: the
+/// destination for writing, every other distinct buffer for reading, taken in
+/// buffer-id order so concurrent kernels cannot deadlock.
+pub(crate) struct LockSet<'a> {
+    write: Option<(u64, RwLockWriteGuard<'a, CpuData>)>,
+    reads: Vec<(u64, RwLockReadGuard<'a, CpuData>)>,
+}
+
+impl<'a> LockSet<'a> {
+    /// Locks `dst` (if any) for writing and each of `srcs` for reading.
+    /// Returns `None` if a buffer is not on the CPU.
+    pub(crate) fn new(dst: Option<&'a Buffer>, srcs: &[&'a Buffer]) -> Option<LockSet<'a>> {
+        let mut all: Vec<(&'a Buffer, bool)> = Vec::with_capacity(srcs.len() + 1);
+        if let Some(d) = dst {
+            all.push((d, true));
+        }
+        for s in srcs {
+            if !all.iter().any(|(b, _)| b.id == s.id) {
+                all.push((s, false));
+            }
+        }
+        all.sort_by_key(|(b, _)| b.id);
+        let mut set = LockSet {
+            write: None,
+            reads: Vec::with_capacity(all.len()),
+        };
+        for (b, is_write) in all {
+            if is_write {
+                set.write = Some((b.id, b.write()?));
+            } else {
+                set.reads.push((b.id, b.read()?));
+            }
+        }
+        Some(set)
+    }
+
+    /// The base pointer of the buffer with id `id` (read or write locked).
+    pub(crate) fn ptr(&mut self, id: u64) -> *mut u8 {
+        if let Some((wid, g)) = self.write.as_mut() {
+            if *wid == id {
+                return g.as_mut_ptr();
+            }
+        }
+        for (rid, g) in &self.reads {
+            if *rid == id {
+                // Read-only buffers are only ever read through this pointer.
+                return g.as_ptr() as *mut u8;
+            }
+        }
+        debug_assert!(false, "buffer {id} is not in the lock set");
+        std::ptr::null_mut()
+    }
+}
