@@ -24,7 +24,7 @@ use std::fmt;
 /// ```
 /// assert_eq!(strider::error::fmt_shape(&[4]), "(4,)");
 /// assert_eq!(strider::error::fmt_shape(&[2, 3]), "(2, 3)");
-/// assert_eq!(strider::error::fmt_shape(&[]), "()");
+/// assert_eq!(strider::error::fmt_shape::<usize>(&[]), "()");
 /// ```
 pub fn fmt_shape<T: fmt::Display>(shape: &[T]) -> String {
     match shape {

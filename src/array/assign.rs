@@ -4,7 +4,7 @@
 
 use super::{Array, IndexItem};
 use crate::cpu;
-use crate::error::{Error, Result};
+use crate::error::{fmt_shape, Error, Result};
 use crate::layout::SliceItem;
 use crate::ops::binary::{guard_overlap, scalar_array};
 use crate::scalar::{int_fits, Operand, Scalar};
@@ -21,6 +21,40 @@ fn check_scalar(op: &'static str, s: Scalar, dst: &Array) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The assigned value as a view that broadcasts to the destination shape
+/// `dst`. As NumPy's `x[index] = value`, leading length-1 axes that the
+/// destination lacks are dropped first, so a (1, 3, 2) value fills a (3, 2)
+/// destination.
+fn fit_value(op: &'static str, value: &Array, dst: &[usize]) -> Result<Array> {
+    let extra = value.ndim().saturating_sub(dst.len());
+    let leading_ones = value.shape().iter().take_while(|&&d| d == 1).count();
+    let value = if extra > 0 && leading_ones >= extra {
+        let axes: Vec<isize> = (0..extra as isize).collect();
+        value.squeeze(Some(&axes))?
+    } else {
+        value.clone()
+    };
+    let fits = value.ndim() <= dst.len()
+        && value
+            .shape()
+            .iter()
+            .rev()
+            .zip(dst.iter().rev())
+            .all(|(&v, &d)| v == d || v == 1);
+    if !fits {
+        return Err(Error::Broadcast {
+            op,
+            shapes: vec![value.shape().to_vec(), dst.to_vec()],
+            detail: format!(
+                "could not broadcast input array from shape {} into shape {}",
+                fmt_shape(value.shape()),
+                fmt_shape(dst)
+            ),
+        });
+    }
+    Ok(value)
 }
 
 impl Array {
@@ -92,30 +126,20 @@ impl Array {
                 })
                 .collect();
             let target = self.slice(&basic)?;
-            let shape = crate::layout::broadcast_shapes(op, &[value.shape(), target.shape()])?;
-            if shape != target.shape() {
-                return Err(Error::Broadcast {
-                    op,
-                    shapes: vec![value.shape().to_vec(), target.shape().to_vec()],
-                    detail: "could not broadcast input array into the destination shape".into(),
-                });
-            }
+            let value = fit_value(op, &value, target.shape())?;
             let value = guard_overlap(op, &target, &value)?;
             return target.copy_from_unchecked(op, &value);
         }
         let plan = self.fancy_plan(op, index)?;
-        let shape = crate::layout::broadcast_shapes(op, &[value.shape(), &plan.shape])?;
-        if shape != plan.shape {
-            return Err(Error::Broadcast {
-                op,
-                shapes: vec![value.shape().to_vec(), plan.shape.clone()],
-                detail: "could not broadcast input array into the indexed shape".into(),
-            });
-        }
+        let value = fit_value(op, &value, &plan.shape)?;
         let value = if value.buffer_id() == self.buffer_id() && value.shares_memory(self) {
             let reason = "the source overlaps the destination";
             crate::storage::ledger::check_implicit(op, reason, value.nbytes())?;
-            let c = Array::alloc(op, crate::layout::order::copy_layout(value.layout(), crate::Order::K), value.dtype())?;
+            let c = Array::alloc(
+                op,
+                crate::layout::order::copy_layout(value.layout(), crate::Order::K),
+                value.dtype(),
+            )?;
             c.copy_from_unchecked(op, &value)?;
             value.record_copy(op, reason, true, &c);
             c

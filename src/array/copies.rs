@@ -4,7 +4,9 @@
 use super::Array;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
-use crate::layout::order::{concat_output_layout, copy_layout, dense_layout_for_perm, flatten_perm};
+use crate::layout::order::{
+    concat_output_layout, copy_layout, dense_layout_for_perm, flatten_perm,
+};
 use crate::layout::{Layout, Order, SliceItem};
 
 impl Array {
@@ -129,7 +131,12 @@ impl Array {
         self.require_cpu(op)?;
         let out = Array::alloc_order(op, base.shape(), self.dtype(), order)?;
         out.copy_from_unchecked(op, &base)?;
-        base.record_copy(op, "the data is not contiguous in the requested order", false, &out);
+        base.record_copy(
+            op,
+            "the data is not contiguous in the requested order",
+            false,
+            &out,
+        );
         Ok(out)
     }
 
@@ -198,7 +205,12 @@ pub fn concatenate(arrays: &[&Array], axis: Option<isize>) -> Result<Array> {
 }
 
 fn concat_impl(op: &'static str, arrays: &[&Array], axis: Option<isize>) -> Result<Array> {
-    let shapes = || arrays.iter().map(|a| a.shape().to_vec()).collect::<Vec<_>>();
+    let shapes = || {
+        arrays
+            .iter()
+            .map(|a| a.shape().to_vec())
+            .collect::<Vec<_>>()
+    };
     let first = arrays.first().ok_or_else(|| Error::Shape {
         op,
         shapes: vec![],
@@ -217,8 +229,15 @@ fn concat_impl(op: &'static str, arrays: &[&Array], axis: Option<isize>) -> Resu
         let out = Array::alloc_order(op, &[total], dtype, Order::C)?;
         let mut pos = 0;
         for a in arrays {
-            let piece = out.layout.slice(op, &[SliceItem::range(pos as isize, (pos + a.size()) as isize)])?;
-            let piece = Layout::new(a.shape().to_vec(), Layout::dense_strides(a.shape(), Order::C), piece.offset());
+            let piece = out.layout.slice(
+                op,
+                &[SliceItem::range(pos as isize, (pos + a.size()) as isize)],
+            )?;
+            let piece = Layout::new(
+                a.shape().to_vec(),
+                Layout::dense_strides(a.shape(), Order::C),
+                piece.offset(),
+            );
             out.view_with(piece).copy_from_unchecked(op, a)?;
             pos += a.size();
         }

@@ -30,12 +30,16 @@ pub enum IndexItem {
 impl IndexItem {
     /// A 1-D integer index array.
     pub fn indices(idx: &[i64]) -> IndexItem {
-        IndexItem::Array(Array::from_slice(idx, &[idx.len()]).unwrap_or_else(|_| Array::scalar(0i64)))
+        IndexItem::Array(
+            Array::from_slice(idx, &[idx.len()]).unwrap_or_else(|_| Array::scalar(0i64)),
+        )
     }
 
     /// A 1-D boolean mask.
     pub fn mask(mask: &[bool]) -> IndexItem {
-        IndexItem::Array(Array::from_slice(mask, &[mask.len()]).unwrap_or_else(|_| Array::scalar(false)))
+        IndexItem::Array(
+            Array::from_slice(mask, &[mask.len()]).unwrap_or_else(|_| Array::scalar(false)),
+        )
     }
 
     /// Basic items as index items (to mix `s![...]` with arrays).
@@ -163,7 +167,9 @@ impl Array {
             }
         }
         if ellipses > 1 {
-            return Err(index_err("an index can only have a single ellipsis ('...')".into()));
+            return Err(index_err(
+                "an index can only have a single ellipsis ('...')".into(),
+            ));
         }
         if consumed > self.ndim() {
             return Err(index_err(format!(
@@ -183,7 +189,9 @@ impl Array {
                         axis += 1;
                     }
                 }
-                IndexItem::Basic(SliceItem::NewAxis) => expanded.push(Expanded::Basic(SliceItem::NewAxis)),
+                IndexItem::Basic(SliceItem::NewAxis) => {
+                    expanded.push(Expanded::Basic(SliceItem::NewAxis))
+                }
                 IndexItem::Basic(SliceItem::Index(i)) => {
                     let n = shape[axis] as i64;
                     let v = *i as i64;
@@ -261,12 +269,13 @@ impl Array {
             }
         }
         let adv_shapes: Vec<&[usize]> = adv.iter().map(|(_, l)| l.shape()).collect();
-        let b_shape = broadcast_shapes(op, &adv_shapes).map_err(|_| {
-            index_err(format!(
+        let b_shape =
+            broadcast_shapes(op, &adv_shapes).map_err(|_| {
+                index_err(format!(
                 "shape mismatch: indexing arrays could not be broadcast together with shapes {}",
                 adv_shapes.iter().map(|s| fmt_shape(s)).collect::<Vec<_>>().join(" ")
             ))
-        })?;
+            })?;
         let adjacent = adv_axes.windows(2).all(|w| w[1] == w[0] + 1);
         let sub_axes: Vec<usize> = (0..view.ndim()).filter(|d| !adv_axes.contains(d)).collect();
         let b_pos = if adjacent { adv_axes[0] } else { 0 };
@@ -277,9 +286,15 @@ impl Array {
         for ((vals, l), &ax) in adv.iter().zip(&adv_axes) {
             let n = view.shape()[ax] as i64;
             let stride = view.strides()[ax];
-            let bl = l.broadcast_to(op, &b_shape).map_err(|_| index_err("index arrays do not broadcast".into()))?;
-            let bs = Layout::new(l.shape().to_vec(), Layout::dense_strides(l.shape(), crate::Order::C), 0)
-                .broadcast_strides(&b_shape);
+            let bl = l
+                .broadcast_to(op, &b_shape)
+                .map_err(|_| index_err("index arrays do not broadcast".into()))?;
+            let bs = Layout::new(
+                l.shape().to_vec(),
+                Layout::dense_strides(l.shape(), crate::Order::C),
+                0,
+            )
+            .broadcast_strides(&b_shape);
             for (pos, off) in b_offsets.iter_mut().enumerate() {
                 let mut rem = pos;
                 let mut at = 0isize;
@@ -302,12 +317,22 @@ impl Array {
         }
         let mut out_shape: Vec<usize> = sub_axes.iter().map(|&d| view.shape()[d]).collect();
         let sub_strides: Vec<isize> = sub_axes.iter().map(|&d| view.strides()[d]).collect();
-        let b_pos_in_result = if adjacent { sub_axes.iter().filter(|&&d| d < b_pos).count() } else { 0 };
+        let b_pos_in_result = if adjacent {
+            sub_axes.iter().filter(|&&d| d < b_pos).count()
+        } else {
+            0
+        };
         for (k, &n) in b_shape.iter().enumerate() {
             out_shape.insert(b_pos_in_result + k, n);
         }
         let refs: Vec<&Layout> = index_layouts.iter().collect();
-        let layout = fancy_output_layout(&out_shape, b_pos_in_result, b_shape.len(), &refs, &sub_strides);
+        let layout = fancy_output_layout(
+            &out_shape,
+            b_pos_in_result,
+            b_shape.len(),
+            &refs,
+            &sub_strides,
+        );
         Ok(FancyPlan {
             view,
             shape: out_shape,
@@ -347,21 +372,46 @@ impl FancyPlan {
     /// `result_side` (an array of the result's shape, possibly broadcast).
     /// `gather` copies view -> result (indexing); otherwise result -> view
     /// (assignment, last write wins).
-    pub(crate) fn copy(&self, op: &'static str, view_side: &Array, result_side: &Array, gather: bool) -> Result<()> {
+    pub(crate) fn copy(
+        &self,
+        op: &'static str,
+        view_side: &Array,
+        result_side: &Array,
+        gather: bool,
+    ) -> Result<()> {
         let v = &self.view;
         let sub_shape: Vec<usize> = self.sub_axes.iter().map(|&d| v.shape()[d]).collect();
-        let v_inner = offsets(&sub_shape, &self.sub_axes.iter().map(|&d| v.strides()[d]).collect::<Vec<_>>());
-        let v_outer: Vec<isize> = self.b_offsets.iter().map(|&o| o + v.offset() as isize).collect();
+        let v_inner = offsets(
+            &sub_shape,
+            &self
+                .sub_axes
+                .iter()
+                .map(|&d| v.strides()[d])
+                .collect::<Vec<_>>(),
+        );
+        let v_outer: Vec<isize> = self
+            .b_offsets
+            .iter()
+            .map(|&o| o + v.offset() as isize)
+            .collect();
         let rs = result_side.layout().broadcast_strides(&self.shape);
         let bnd = self.b_shape.len();
         let r_b_strides = &rs[self.b_pos..self.b_pos + bnd];
-        let r_sub_strides: Vec<isize> = rs[..self.b_pos].iter().chain(&rs[self.b_pos + bnd..]).copied().collect();
+        let r_sub_strides: Vec<isize> = rs[..self.b_pos]
+            .iter()
+            .chain(&rs[self.b_pos + bnd..])
+            .copied()
+            .collect();
         let r_inner = offsets(&sub_shape, &r_sub_strides);
         let r_outer: Vec<isize> = offsets(&self.b_shape, r_b_strides)
             .into_iter()
             .map(|o| o + result_side.layout().offset() as isize)
             .collect();
-        let (dst, src) = if gather { (result_side, view_side) } else { (view_side, result_side) };
+        let (dst, src) = if gather {
+            (result_side, view_side)
+        } else {
+            (view_side, result_side)
+        };
         let (outer, inner) = if gather {
             ((&r_outer[..], &v_outer[..]), (&r_inner[..], &v_inner[..]))
         } else {
@@ -373,7 +423,9 @@ impl FancyPlan {
             // SAFETY: every offset is inside its layout (index values were
             // bounds-checked, layouts come from the layout module); locks
             // held; callers copy a source that overlaps the destination.
-            unsafe { crate::cpu::kernels::offset_copy(dp, dst.dtype(), sp, src.dtype(), outer, inner) }
+            unsafe {
+                crate::cpu::kernels::offset_copy(dp, dst.dtype(), sp, src.dtype(), outer, inner)
+            }
         })
     }
 }

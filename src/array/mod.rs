@@ -16,6 +16,7 @@ mod assign;
 pub mod copies;
 mod display;
 mod fancy;
+mod npy_io;
 mod overlap;
 pub mod views;
 
@@ -172,10 +173,12 @@ impl Array {
         op: &'static str,
     ) -> Result<std::sync::RwLockReadGuard<'_, CpuData>> {
         self.require_cpu(op)?;
-        self.buf.read().ok_or_else(|| self.require_cpu(op).err().unwrap_or(Error::Device {
-            op,
-            reason: "buffer is not in host memory".into(),
-        }))
+        self.buf.read().ok_or_else(|| {
+            self.require_cpu(op).err().unwrap_or(Error::Device {
+                op,
+                reason: "buffer is not in host memory".into(),
+            })
+        })
     }
 
     /// The write guard of the CPU buffer.
@@ -184,10 +187,12 @@ impl Array {
         op: &'static str,
     ) -> Result<std::sync::RwLockWriteGuard<'_, CpuData>> {
         self.require_cpu(op)?;
-        self.buf.write().ok_or_else(|| self.require_cpu(op).err().unwrap_or(Error::Device {
-            op,
-            reason: "buffer is not in host memory".into(),
-        }))
+        self.buf.write().ok_or_else(|| {
+            self.require_cpu(op).err().unwrap_or(Error::Device {
+                op,
+                reason: "buffer is not in host memory".into(),
+            })
+        })
     }
 
     /// Fails with a read-only error unless writes are allowed.
@@ -214,7 +219,13 @@ impl Array {
     }
 
     /// Records a copy of `self` into `result`.
-    pub(crate) fn record_copy(&self, op: &'static str, reason: &str, implicit: bool, result: &Array) {
+    pub(crate) fn record_copy(
+        &self,
+        op: &'static str,
+        reason: &str,
+        implicit: bool,
+        result: &Array,
+    ) {
         let bytes = result.size() * result.itemsize();
         ledger::record(EventKind::Copy { implicit }, bytes, || CopyEvent {
             op,
@@ -439,7 +450,8 @@ impl Array {
         let value = value.into();
         let size = checked_size("full", shape)?;
         let layout = Layout::contiguous("full", shape, order)?;
-        let data = crate::dispatch_dtype!(dtype, T => CpuData::from_vec(vec![value.to::<T>(); size]));
+        let data =
+            crate::dispatch_dtype!(dtype, T => CpuData::from_vec(vec![value.to::<T>(); size]));
         Ok(Array::from_parts(data, layout))
     }
 
@@ -468,14 +480,22 @@ impl Array {
     /// assert_eq!(a.to_vec::<i64>().unwrap(), vec![1, 3, 5, 2, 4, 6]);
     /// assert_eq!(a.strides(), vec![8, 16]);
     /// ```
-    pub fn from_vec_order<T: Element>(data: Vec<T>, shape: &[usize], order: Order) -> Result<Array> {
+    pub fn from_vec_order<T: Element>(
+        data: Vec<T>,
+        shape: &[usize],
+        order: Order,
+    ) -> Result<Array> {
         let size = checked_size("from_vec", shape)?;
         if size != data.len() {
             return Err(Error::Reshape {
                 op: "from_vec",
                 from: vec![data.len()],
                 to: shape.iter().map(|&d| d as isize).collect(),
-                reason: format!("{} elements do not fill shape {}", data.len(), fmt_shape(shape)),
+                reason: format!(
+                    "{} elements do not fill shape {}",
+                    data.len(),
+                    fmt_shape(shape)
+                ),
             });
         }
         let layout = Layout::contiguous("from_vec", shape, order)?;
@@ -529,7 +549,9 @@ impl Array {
             0
         };
         checked_size("arange", &[n])?;
-        let data: Vec<i64> = (0..n as i64).map(|i| start.wrapping_add(i.wrapping_mul(step))).collect();
+        let data: Vec<i64> = (0..n as i64)
+            .map(|i| start.wrapping_add(i.wrapping_mul(step)))
+            .collect();
         Array::from_vec(data, &[n])
     }
 
@@ -549,7 +571,9 @@ impl Array {
         if step == 0.0 || !start.is_finite() || !stop.is_finite() || !step.is_finite() {
             return Err(Error::Value {
                 op: "arange",
-                reason: format!("arange({start}, {stop}, {step}) needs finite bounds and a nonzero step"),
+                reason: format!(
+                    "arange({start}, {stop}, {step}) needs finite bounds and a nonzero step"
+                ),
             });
         }
         let n = ((stop - start) / step).ceil().max(0.0);
@@ -561,7 +585,10 @@ impl Array {
             let v: Vec<T> = (0..n).map(|i| <T as Element>::from_f64(start + i as f64 * step)).collect();
             CpuData::from_vec(v)
         });
-        Ok(Array::from_parts(data, Layout::contiguous("arange", &[n], Order::C)?))
+        Ok(Array::from_parts(
+            data,
+            Layout::contiguous("arange", &[n], Order::C)?,
+        ))
     }
 
     /// `num` evenly spaced values from `start` to `stop` inclusive, as
@@ -577,7 +604,11 @@ impl Array {
     /// ```
     pub fn linspace(start: f64, stop: f64, num: usize, dtype: DType) -> Result<Array> {
         checked_size("linspace", &[num])?;
-        let step = if num > 1 { (stop - start) / (num - 1) as f64 } else { 0.0 };
+        let step = if num > 1 {
+            (stop - start) / (num - 1) as f64
+        } else {
+            0.0
+        };
         let data = crate::dispatch_dtype!(dtype, T => {
             let v: Vec<T> = (0..num)
                 .map(|i| {
@@ -587,7 +618,10 @@ impl Array {
                 .collect();
             CpuData::from_vec(v)
         });
-        Ok(Array::from_parts(data, Layout::contiguous("linspace", &[num], Order::C)?))
+        Ok(Array::from_parts(
+            data,
+            Layout::contiguous("linspace", &[num], Order::C)?,
+        ))
     }
 
     /// A 2-D array with ones on the `k`-th diagonal and zeros elsewhere.

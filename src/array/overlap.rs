@@ -71,7 +71,7 @@ pub(crate) fn layouts_intersect(a: &Layout, b: &Layout) -> bool {
         push(-(s as i128), n as i128 - 1, &mut target);
     }
     // Equal coefficients merge: x + y over [0,u1]x[0,u2] covers [0, u1+u2].
-    terms.sort_by(|x, y| y.0.cmp(&x.0));
+    terms.sort_by_key(|t| std::cmp::Reverse(t.0));
     let mut merged: Vec<(i128, i128)> = Vec::with_capacity(terms.len());
     for (c, u) in terms {
         match merged.last_mut() {
@@ -99,7 +99,13 @@ fn gcd(a: i128, b: i128) -> i128 {
 /// Is there x with sum(c_k x_k) == target, 0 <= x_k <= u_k, for k >= at?
 /// Coefficients are sorted descending, so each level tries only the values
 /// that the smaller terms can still make up.
-fn solve(terms: &[(i128, i128)], rest_max: &[i128], rest_gcd: &[i128], at: usize, target: i128) -> bool {
+fn solve(
+    terms: &[(i128, i128)],
+    rest_max: &[i128],
+    rest_gcd: &[i128],
+    at: usize,
+    target: i128,
+) -> bool {
     if target < 0 || target > rest_max[at] {
         return false;
     }
@@ -113,7 +119,9 @@ fn solve(terms: &[(i128, i128)], rest_max: &[i128], rest_gcd: &[i128], at: usize
     let after = rest_max[at + 1];
     let lo = ((target - after).max(0) + c - 1) / c;
     let hi = (target / c).min(u);
-    (lo..=hi).rev().any(|x| solve(terms, rest_max, rest_gcd, at + 1, target - c * x))
+    (lo..=hi)
+        .rev()
+        .any(|x| solve(terms, rest_max, rest_gcd, at + 1, target - c * x))
 }
 
 #[cfg(test)]
@@ -144,13 +152,46 @@ mod tests {
     fn agrees_with_naive_on_slices() {
         let base = Layout::new(vec![4, 6], vec![6, 1], 0);
         let slices = [
-            vec![SliceItem::Slice { start: None, stop: None, step: Some(2) }],
-            vec![SliceItem::Slice { start: Some(1), stop: None, step: Some(2) }],
-            vec![SliceItem::full(), SliceItem::Slice { start: None, stop: None, step: Some(3) }],
-            vec![SliceItem::full(), SliceItem::Slice { start: Some(1), stop: None, step: Some(3) }],
+            vec![SliceItem::Slice {
+                start: None,
+                stop: None,
+                step: Some(2),
+            }],
+            vec![SliceItem::Slice {
+                start: Some(1),
+                stop: None,
+                step: Some(2),
+            }],
+            vec![
+                SliceItem::full(),
+                SliceItem::Slice {
+                    start: None,
+                    stop: None,
+                    step: Some(3),
+                },
+            ],
+            vec![
+                SliceItem::full(),
+                SliceItem::Slice {
+                    start: Some(1),
+                    stop: None,
+                    step: Some(3),
+                },
+            ],
             vec![SliceItem::Index(2)],
             vec![SliceItem::full(), SliceItem::Index(5)],
-            vec![SliceItem::Slice { start: None, stop: None, step: Some(-1) }, SliceItem::Slice { start: Some(4), stop: Some(0), step: Some(-2) }],
+            vec![
+                SliceItem::Slice {
+                    start: None,
+                    stop: None,
+                    step: Some(-1),
+                },
+                SliceItem::Slice {
+                    start: Some(4),
+                    stop: Some(0),
+                    step: Some(-2),
+                },
+            ],
         ];
         let views: Vec<Layout> = slices.iter().map(|s| base.slice("t", s).unwrap()).collect();
         for a in &views {

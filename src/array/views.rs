@@ -390,7 +390,9 @@ impl Array {
         let dst = out
             .layout
             .reshape_view(self.shape(), order)
-            .unwrap_or_else(|| Layout::contiguous(op, self.shape(), order).unwrap_or(out.layout.clone()));
+            .unwrap_or_else(|| {
+                Layout::contiguous(op, self.shape(), order).unwrap_or(out.layout.clone())
+            });
         out.view_with(dst).copy_from_unchecked(op, self)?;
         self.record_copy(op, reason, true, &out);
         Ok(out)

@@ -96,7 +96,9 @@ pub(crate) unsafe fn unary<T: Element, O: Element, F>(
             let mut start = 0;
             while start < n {
                 let m = BLOCK.min(n - start);
-                let at = |k: usize| p[k].offset(start as isize * s[k] * [dout, da][k].itemsize() as isize);
+                let at = |k: usize| {
+                    p[k].offset(start as isize * s[k] * [dout, da][k].itemsize() as isize)
+                };
                 load(at(1), da, s[1], &mut xb[..m]);
                 for i in 0..m {
                     ob[i] = f(xb[i]);

@@ -182,7 +182,11 @@ impl<T: Math, const MAX: bool> Reducer<T> for Extreme<MAX> {
             },
         };
         for &x in xs {
-            best = if MAX { T::maximum(best, x) } else { T::minimum(best, x) };
+            best = if MAX {
+                T::maximum(best, x)
+            } else {
+                T::minimum(best, x)
+            };
         }
         *acc = Some(best);
     }
@@ -266,7 +270,10 @@ impl ReducedAxes {
                 }
             }
         }
-        ReducedAxes { shape: s, strides: st }
+        ReducedAxes {
+            shape: s,
+            strides: st,
+        }
     }
 
     /// Number of reduced elements per output.
@@ -281,7 +288,11 @@ impl ReducedAxes {
 ///
 /// # Safety
 /// `base` and the axes must address readable elements of `T`.
-unsafe fn for_each_chunk<T: Element>(base: *const T, axes: &ReducedAxes, mut f: impl FnMut(&[T], usize)) {
+unsafe fn for_each_chunk<T: Element>(
+    base: *const T,
+    axes: &ReducedAxes,
+    mut f: impl FnMut(&[T], usize),
+) {
     let nd = axes.shape.len();
     if nd == 0 {
         // SAFETY: one element at `base`.
@@ -346,7 +357,9 @@ pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
             let (o, x) = (p[0] as *mut R::Out, p[1] as *const T);
             for i in 0..n as isize {
                 let mut acc = r.init();
-                for_each_chunk(x.offset(i * s[1]), axes, |xs, start| r.chunk(&mut acc, xs, start));
+                for_each_chunk(x.offset(i * s[1]), axes, |xs, start| {
+                    r.chunk(&mut acc, xs, start)
+                });
                 *o.offset(i * s[0]) = r.finish(acc, count);
             }
         })

@@ -20,7 +20,11 @@ pub(crate) fn scalar_array(op: &'static str, s: Scalar, other: DType) -> Result<
 
 /// Resolves a pair of operands into two arrays; weak scalars take their
 /// dtype from the other operand. Two scalars take their default dtypes.
-pub(crate) fn resolve_pair(op: &'static str, x: Operand<'_>, y: Operand<'_>) -> Result<(Array, Array)> {
+pub(crate) fn resolve_pair(
+    op: &'static str,
+    x: Operand<'_>,
+    y: Operand<'_>,
+) -> Result<(Array, Array)> {
     Ok(match (x, y) {
         (Operand::Array(a), Operand::Array(b)) => (a.clone(), b.clone()),
         (Operand::Array(a), Operand::Scalar(s)) => (a.clone(), scalar_array(op, s, a.dtype())?),
@@ -80,7 +84,11 @@ pub(crate) fn guard_overlap(op: &'static str, dst: &Array, src: &Array) -> Resul
     }
     let reason = "the source overlaps the destination";
     crate::storage::ledger::check_implicit(op, reason, src.nbytes())?;
-    let out = Array::alloc(op, crate::layout::order::copy_layout(src.layout(), crate::Order::K), src.dtype())?;
+    let out = Array::alloc(
+        op,
+        crate::layout::order::copy_layout(src.layout(), crate::Order::K),
+        src.dtype(),
+    )?;
     out.copy_from_unchecked(op, src)?;
     src.record_copy(op, reason, true, &out);
     Ok(out)
@@ -137,7 +145,12 @@ impl Array {
     /// a.binary_into(BinaryOp::Add, 0.5, &out).unwrap();
     /// assert_eq!(out.to_vec::<f64>().unwrap(), vec![0.5, 1.5, 2.5, 0.5, 1.5, 2.5]);
     /// ```
-    pub fn binary_into<'a>(&self, op: BinaryOp, other: impl Into<Operand<'a>>, out: &Array) -> Result<()> {
+    pub fn binary_into<'a>(
+        &self,
+        op: BinaryOp,
+        other: impl Into<Operand<'a>>,
+        out: &Array,
+    ) -> Result<()> {
         binary_operands_into(op, Operand::Array(self), other.into(), out)
     }
 
@@ -179,7 +192,12 @@ pub fn binary_operands(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<A
 ///
 /// # Errors
 /// As [`Array::binary_into`].
-pub fn binary_operands_into(op: BinaryOp, x: Operand<'_>, y: Operand<'_>, out: &Array) -> Result<()> {
+pub fn binary_operands_into(
+    op: BinaryOp,
+    x: Operand<'_>,
+    y: Operand<'_>,
+    out: &Array,
+) -> Result<()> {
     let name = op.name();
     let (a, b) = resolve_pair(name, x, y)?;
     let (loop_dtype, res_dtype) = op.types(a.dtype(), b.dtype())?;
@@ -294,6 +312,24 @@ macro_rules! operators {
                 self.binary(BinaryOp::$op, rhs)
             }
         }
+        impl std::ops::$trait<&Array> for Array {
+            type Output = Result<Array>;
+            fn $method(self, rhs: &Array) -> Result<Array> {
+                self.binary(BinaryOp::$op, rhs)
+            }
+        }
+        impl std::ops::$trait<Array> for Array {
+            type Output = Result<Array>;
+            fn $method(self, rhs: Array) -> Result<Array> {
+                self.binary(BinaryOp::$op, &rhs)
+            }
+        }
+        impl std::ops::$trait<Array> for &Array {
+            type Output = Result<Array>;
+            fn $method(self, rhs: Array) -> Result<Array> {
+                self.binary(BinaryOp::$op, &rhs)
+            }
+        }
         impl std::ops::$trait<&Array> for Result<Array> {
             type Output = Result<Array>;
             fn $method(self, rhs: &Array) -> Result<Array> {
@@ -321,6 +357,12 @@ macro_rules! operators {
     )*};
     (@scalars $trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:ident; $($t:ty),*) => {$(
         impl std::ops::$trait<$t> for &Array {
+            type Output = Result<Array>;
+            fn $method(self, rhs: $t) -> Result<Array> {
+                self.binary(BinaryOp::$op, rhs)
+            }
+        }
+        impl std::ops::$trait<$t> for Array {
             type Output = Result<Array>;
             fn $method(self, rhs: $t) -> Result<Array> {
                 self.binary(BinaryOp::$op, rhs)

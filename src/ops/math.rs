@@ -64,7 +64,7 @@ macro_rules! int_math {
                     return 0;
                 }
                 let q = a.wrapping_div(b);
-                if $signed && (a % b != 0) && ((a < 0) != (b < 0)) {
+                if $signed && (a.wrapping_rem(b) != 0) && ((a < 0) != (b < 0)) {
                     q.wrapping_sub(1)
                 } else {
                     q
@@ -100,11 +100,19 @@ macro_rules! int_math {
             }
             #[inline(always)]
             fn maximum(a: Self, b: Self) -> Self {
-                if a >= b { a } else { b }
+                if a >= b {
+                    a
+                } else {
+                    b
+                }
             }
             #[inline(always)]
             fn minimum(a: Self, b: Self) -> Self {
-                if a <= b { a } else { b }
+                if a <= b {
+                    a
+                } else {
+                    b
+                }
             }
             #[inline(always)]
             fn bitand(a: Self, b: Self) -> Self {
@@ -125,7 +133,11 @@ macro_rules! int_math {
             #[inline(always)]
             #[allow(unused_comparisons)]
             fn abs(a: Self) -> Self {
-                if a < 0 { Self::neg(a) } else { a }
+                if a < 0 {
+                    Self::neg(a)
+                } else {
+                    a
+                }
             }
             #[inline(always)]
             #[allow(unused_comparisons)]
@@ -332,11 +344,19 @@ macro_rules! float_math {
             }
             #[inline(always)]
             fn maximum(a: Self, b: Self) -> Self {
-                if a.is_nan() || a >= b { a } else { b }
+                if a.is_nan() || a >= b {
+                    a
+                } else {
+                    b
+                }
             }
             #[inline(always)]
             fn minimum(a: Self, b: Self) -> Self {
-                if a.is_nan() || a <= b { a } else { b }
+                if a.is_nan() || a <= b {
+                    a
+                } else {
+                    b
+                }
             }
             #[inline(always)]
             fn bitand(a: Self, _: Self) -> Self {
@@ -445,7 +465,9 @@ fn divmod<F: num_like::Float>(a: F, b: F) -> (F, F) {
 
 mod num_like {
     use std::ops::{Add, Div, Sub};
-    pub trait Float: Copy + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Div<Output = Self> {
+    pub trait Float:
+        Copy + PartialOrd + Add<Output = Self> + Sub<Output = Self> + Div<Output = Self>
+    {
         const ZERO: Self;
         const ONE: Self;
         const HALF: Self;
@@ -508,11 +530,19 @@ macro_rules! half_math {
             }
             #[inline(always)]
             fn maximum(a: Self, b: Self) -> Self {
-                if a.is_nan() || a >= b { a } else { b }
+                if a.is_nan() || a >= b {
+                    a
+                } else {
+                    b
+                }
             }
             #[inline(always)]
             fn minimum(a: Self, b: Self) -> Self {
-                if a.is_nan() || a <= b { a } else { b }
+                if a.is_nan() || a <= b {
+                    a
+                } else {
+                    b
+                }
             }
             #[inline(always)]
             fn bitand(a: Self, _: Self) -> Self {

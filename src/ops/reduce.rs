@@ -99,7 +99,10 @@ impl ReduceOp {
     /// True for reductions without an identity (an empty reduction is an
     /// error).
     fn needs_elements(self) -> bool {
-        matches!(self, ReduceOp::Min | ReduceOp::Max | ReduceOp::ArgMin | ReduceOp::ArgMax)
+        matches!(
+            self,
+            ReduceOp::Min | ReduceOp::Max | ReduceOp::ArgMin | ReduceOp::ArgMax
+        )
     }
 
     fn is_arg(self) -> bool {
@@ -109,9 +112,15 @@ impl ReduceOp {
 
 /// Which axes a reduction runs over.
 ///
+/// A single axis ([`Axes::One`], NumPy's `axis=1`) and a list of one axis
+/// ([`Axes::List`], NumPy's `axis=(1,)`) differ in one place, as in NumPy:
+/// on a 0-d array, `sum`, `prod`, `min`, `max`, `argmin`, `argmax`, `any`
+/// and `all` accept the single axis 0 or -1 and reduce nothing, while a
+/// list must name real axes.
+///
 /// ```
 /// use strider::Axes;
-/// assert_eq!(Axes::from(1), Axes::List(vec![1]));
+/// assert_eq!(Axes::from(1), Axes::One(1));
 /// assert_eq!(Axes::from([0, -1]), Axes::List(vec![0, -1]));
 /// assert_eq!(Axes::from(None), Axes::All);
 /// ```
@@ -119,23 +128,26 @@ impl ReduceOp {
 pub enum Axes {
     /// Every axis (NumPy's `axis=None`).
     All,
+    /// One axis given on its own (NumPy's `axis=k`; negative counts from
+    /// the end).
+    One(isize),
     /// These axes (negative counts from the end); empty reduces nothing.
     List(Vec<isize>),
 }
 
 impl From<isize> for Axes {
     fn from(a: isize) -> Axes {
-        Axes::List(vec![a])
+        Axes::One(a)
     }
 }
 impl From<i32> for Axes {
     fn from(a: i32) -> Axes {
-        Axes::List(vec![a as isize])
+        Axes::One(a as isize)
     }
 }
 impl From<Option<isize>> for Axes {
     fn from(a: Option<isize>) -> Axes {
-        a.map_or(Axes::All, |a| Axes::List(vec![a]))
+        a.map_or(Axes::All, Axes::One)
     }
 }
 impl From<&[isize]> for Axes {
@@ -177,13 +189,20 @@ impl Array {
         let ndim = self.ndim();
         let axes: Vec<usize> = match axes.into() {
             Axes::All => (0..ndim).collect(),
+            // NumPy's reductions take the single axis 0 or -1 of a 0-d array
+            // and reduce nothing; `mean` checks the axis first and refuses.
+            Axes::One(0 | -1) if ndim == 0 && op != ReduceOp::Mean => Vec::new(),
+            Axes::One(axis) => vec![Layout::normalize_axis(name, axis, ndim)?],
             Axes::List(list) => {
                 if op.is_arg() && list.len() != 1 {
                     return Err(Error::Axis {
                         op: name,
                         axis: list.get(1).copied().unwrap_or(0),
                         ndim,
-                        reason: format!("{name} takes a single axis or None, not {} axes", list.len()),
+                        reason: format!(
+                            "{name} takes a single axis or None, not {} axes",
+                            list.len()
+                        ),
                     });
                 }
                 let mut v = Layout::normalize_axes(name, &list, ndim)?;
@@ -193,16 +212,22 @@ impl Array {
         };
         let reduced: Vec<bool> = (0..ndim).map(|d| axes.contains(&d)).collect();
         let count: usize = axes.iter().map(|&d| self.shape()[d]).product();
-        let kept_shape: Vec<usize> = (0..ndim).filter(|&d| !reduced[d]).map(|d| self.shape()[d]).collect();
-        let out_size: usize = kept_shape.iter().product();
-        if op.needs_elements() && count == 0 && out_size > 0 {
+        let kept_shape: Vec<usize> = (0..ndim)
+            .filter(|&d| !reduced[d])
+            .map(|d| self.shape()[d])
+            .collect();
+        // As NumPy: any reduced axis of length 0 leaves nothing to take the
+        // first element from, even when the result itself is empty.
+        if op.needs_elements() && count == 0 {
             return Err(Error::EmptyReduction {
                 op: name,
                 shape: self.shape().to_vec(),
             });
         }
         let out_shape: Vec<usize> = if keepdims {
-            (0..ndim).map(|d| if reduced[d] { 1 } else { self.shape()[d] }).collect()
+            (0..ndim)
+                .map(|d| if reduced[d] { 1 } else { self.shape()[d] })
+                .collect()
         } else {
             kept_shape.clone()
         };
@@ -214,14 +239,23 @@ impl Array {
         let out = Array::alloc(name, out_layout, op.result_dtype(self.dtype()))?;
         // Output strides over the kept input axes, in input order.
         let out_strides: Vec<isize> = if keepdims {
-            (0..ndim).filter(|&d| !reduced[d]).map(|d| out.layout().strides()[d]).collect()
+            (0..ndim)
+                .filter(|&d| !reduced[d])
+                .map(|d| out.layout().strides()[d])
+                .collect()
         } else {
             out.layout().strides().to_vec()
         };
-        let in_kept: Vec<isize> = (0..ndim).filter(|&d| !reduced[d]).map(|d| self.layout().strides()[d]).collect();
+        let in_kept: Vec<isize> = (0..ndim)
+            .filter(|&d| !reduced[d])
+            .map(|d| self.layout().strides()[d])
+            .collect();
         let red = ReducedAxes::new(
             &axes.iter().map(|&d| self.shape()[d]).collect::<Vec<_>>(),
-            &axes.iter().map(|&d| self.layout().strides()[d]).collect::<Vec<_>>(),
+            &axes
+                .iter()
+                .map(|&d| self.layout().strides()[d])
+                .collect::<Vec<_>>(),
         );
         out.with_locks(name, &[self], |locks| {
             let o = out.raw(locks, &out_strides);

@@ -27,7 +27,8 @@ fn resolve_all(op: &'static str, operands: &[Operand<'_>]) -> Result<Vec<Array>>
             Operand::Scalar(s) => {
                 let against = arrays_dtype.or(scalar_dtype).unwrap_or(s.default_dtype());
                 let arr = super::binary::scalar_array(op, *s, against)?;
-                scalar_dtype = Some(scalar_dtype.map_or(arr.dtype(), |d| DType::promote(d, arr.dtype())));
+                scalar_dtype =
+                    Some(scalar_dtype.map_or(arr.dtype(), |d| DType::promote(d, arr.dtype())));
                 arr
             }
         });
@@ -48,14 +49,25 @@ fn resolve_all(op: &'static str, operands: &[Operand<'_>]) -> Result<Vec<Array>>
 /// let r = where_(&a.less(2).unwrap(), &a, -1).unwrap();
 /// assert_eq!(r.to_vec::<i64>().unwrap(), vec![0, 1, -1, -1, -1]);
 /// ```
-pub fn where_<'a, 'b>(cond: &Array, x: impl Into<Operand<'a>>, y: impl Into<Operand<'b>>) -> Result<Array> {
+pub fn where_<'a, 'b>(
+    cond: &Array,
+    x: impl Into<Operand<'a>>,
+    y: impl Into<Operand<'b>>,
+) -> Result<Array> {
     let op = "where";
     let v = resolve_all(op, &[x.into(), y.into()])?;
     let (x, y) = (&v[0], &v[1]);
     let dtype = DType::promote(x.dtype(), y.dtype());
     let shape = broadcast_shapes(op, &[cond.shape(), x.shape(), y.shape()])?;
-    let out = Array::alloc(op, binary_output_layout(&shape, &[cond.layout(), x.layout(), y.layout()]), dtype)?;
-    let strides: Vec<Vec<isize>> = [cond, x, y].iter().map(|a| a.layout().broadcast_strides(&shape)).collect();
+    let out = Array::alloc(
+        op,
+        binary_output_layout(&shape, &[cond.layout(), x.layout(), y.layout()]),
+        dtype,
+    )?;
+    let strides: Vec<Vec<isize>> = [cond, x, y]
+        .iter()
+        .map(|a| a.layout().broadcast_strides(&shape))
+        .collect();
     let so = out.layout().strides().to_vec();
     out.with_locks(op, &[cond, x, y], |locks| {
         let (o, c, a, b) = (
@@ -82,7 +94,11 @@ impl Array {
     /// let a = strider::Array::arange_i64(0, 6, 1).unwrap();
     /// assert_eq!(a.clip(1, 4).unwrap().to_vec::<i64>().unwrap(), vec![1, 1, 2, 3, 4, 4]);
     /// ```
-    pub fn clip<'a, 'b>(&self, lo: impl Into<Operand<'a>>, hi: impl Into<Operand<'b>>) -> Result<Array> {
+    pub fn clip<'a, 'b>(
+        &self,
+        lo: impl Into<Operand<'a>>,
+        hi: impl Into<Operand<'b>>,
+    ) -> Result<Array> {
         let op = "clip";
         let v = resolve_all(op, &[Operand::Array(self), lo.into(), hi.into()])?;
         let dtype = DType::promote(DType::promote(v[0].dtype(), v[1].dtype()), v[2].dtype());
@@ -98,7 +114,10 @@ impl Array {
             binary_output_layout(&shape, &[v[0].layout(), v[1].layout(), v[2].layout()]),
             dtype,
         )?;
-        let strides: Vec<Vec<isize>> = v.iter().map(|a| a.layout().broadcast_strides(&shape)).collect();
+        let strides: Vec<Vec<isize>> = v
+            .iter()
+            .map(|a| a.layout().broadcast_strides(&shape))
+            .collect();
         let so = out.layout().strides().to_vec();
         out.with_locks(op, &[&v[0], &v[1], &v[2]], |locks| {
             let (o, a, l, h) = (

@@ -87,7 +87,10 @@ impl Array {
         out.require_writeable(name)?;
         let shape = crate::layout::broadcast_shapes(name, &[self.shape(), out.shape()])?;
         if shape != out.shape() {
-            return Err(Error::broadcast(name, vec![self.shape().to_vec(), out.shape().to_vec()]));
+            return Err(Error::broadcast(
+                name,
+                vec![self.shape().to_vec(), out.shape().to_vec()],
+            ));
         }
         let a = super::binary::guard_overlap(name, out, self)?;
         run_unary(op, loop_dtype, &a, out)

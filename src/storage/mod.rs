@@ -125,28 +125,37 @@ impl CpuData {
 
     /// Base address of the elements, for kernels that walk strided layouts.
     pub(crate) fn as_ptr(&self) -> *const u8 {
-        each_variant!(self, v => v.as_ptr() as *const u8)
+        each_variant!(self, v => v.as_ptr().cast::<u8>())
     }
 
     /// Mutable base address of the elements.
     pub(crate) fn as_mut_ptr(&mut self) -> *mut u8 {
-        each_variant!(self, v => v.as_mut_ptr() as *mut u8)
+        each_variant!(self, v => v.as_mut_ptr().cast::<u8>())
     }
 
     /// The elements as little-endian bytes (the in-memory bytes on the
     /// little-endian machines strider supports; bool is one byte, 0 or 1).
     pub fn to_le_bytes(&self) -> Vec<u8> {
+        self.to_le_bytes_range(0, self.len())
+    }
+
+    /// Elements `start..start + len` as little-endian bytes.
+    ///
+    /// # Panics
+    /// If the range is outside the buffer (an internal invariant).
+    pub fn to_le_bytes_range(&self, start: usize, len: usize) -> Vec<u8> {
+        let r = start..start + len;
         match self {
-            CpuData::Bool(v) => v.iter().map(|&b| b as u8).collect(),
-            CpuData::U8(v) => v.clone(),
-            CpuData::I32(v) => bytemuck::cast_slice(v).to_vec(),
-            CpuData::U32(v) => bytemuck::cast_slice(v).to_vec(),
-            CpuData::I64(v) => bytemuck::cast_slice(v).to_vec(),
-            CpuData::U64(v) => bytemuck::cast_slice(v).to_vec(),
-            CpuData::F16(v) => bytemuck::cast_slice(v).to_vec(),
-            CpuData::BF16(v) => bytemuck::cast_slice(v).to_vec(),
-            CpuData::F32(v) => bytemuck::cast_slice(v).to_vec(),
-            CpuData::F64(v) => bytemuck::cast_slice(v).to_vec(),
+            CpuData::Bool(v) => v[r].iter().map(|&b| b as u8).collect(),
+            CpuData::U8(v) => v[r].to_vec(),
+            CpuData::I32(v) => bytemuck::cast_slice(&v[r]).to_vec(),
+            CpuData::U32(v) => bytemuck::cast_slice(&v[r]).to_vec(),
+            CpuData::I64(v) => bytemuck::cast_slice(&v[r]).to_vec(),
+            CpuData::U64(v) => bytemuck::cast_slice(&v[r]).to_vec(),
+            CpuData::F16(v) => bytemuck::cast_slice(&v[r]).to_vec(),
+            CpuData::BF16(v) => bytemuck::cast_slice(&v[r]).to_vec(),
+            CpuData::F32(v) => bytemuck::cast_slice(&v[r]).to_vec(),
+            CpuData::F64(v) => bytemuck::cast_slice(&v[r]).to_vec(),
         }
     }
 
