@@ -1,4 +1,4 @@
-// strider: helpers shared by every kernel (included through {{ common }}).
+// strider: helpers shared by every kernel (pasted in at the `common` placeholder).
 //
 // Packed dtypes live in u32 words: uint8 and bool four to a word (element e
 // is byte e % 4 of word e / 4, little-endian), bfloat16 two to a word (the

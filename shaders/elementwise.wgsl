@@ -10,12 +10,17 @@
 // elementwise_packed.wgsl instead.
 //
 // Variants: STRIDED = true does the index math over the shape; STRIDED =
-// false is the contiguous fast path (each operand steps by 1 or 0).
+// false is the contiguous fast path (each operand steps by 1 or 0). An
+// input aliased to the output (variant suffix `_a{k}`: the same elements of
+// the same buffer, as in `x += y`) has no binding of its own and is loaded
+// from out0 at its own offset and strides; each invocation reads the
+// element it then writes, so no other invocation sees a new value.
 {{ enables }}
 alias C = {{ compute }};
 const WG: u32 = {{ workgroup_size }}u;
 const NOPS: u32 = {{ n_ops }}u;
 const STRIDED: bool = {{ strided }};
+const STEPS = array<u32, NOPS>({{ steps }});
 
 {{ common }}
 {{ strided_index }}

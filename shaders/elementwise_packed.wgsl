@@ -7,11 +7,17 @@
 // this dispatch's logical range keep their old bytes. A strided packed
 // output is the caller's job (compute into a contiguous temporary, then
 // scatter).
+//
+// An input aliased to the output (variant suffix `_a{k}`) is loaded from
+// out0: it is the output element for element, so an invocation reads only
+// the words it owns, all before it stores its word (the loads read out0,
+// not the `word` being assembled).
 {{ enables }}
 alias C = {{ compute }};
 const WG: u32 = {{ workgroup_size }}u;
 const NOPS: u32 = {{ n_ops }}u;
 const STRIDED: bool = {{ strided }};
+const STEPS = array<u32, NOPS>({{ steps }});
 const LANES: u32 = {{ lanes }}u;
 const LANE_BITS: u32 = 32u / LANES;
 const LANE_MASK: u32 = (1u << LANE_BITS) - 1u;

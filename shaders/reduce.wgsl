@@ -146,10 +146,10 @@ fn reduce_group(@builtin(local_invocation_index) lid: u32,
                 @builtin(workgroup_id) wid: vec3<u32>,
                 @builtin(num_workgroups) nwg: vec3<u32>) {
     let g = linear_workgroup(wid, nwg);
-    let active = g < params[R_ITEMS];
+    let live = g < params[R_ITEMS];
     var it = Item(0, 0, 0u, 0u);
     var acc = identity();
-    if (active) {
+    if (live) {
         it = item(params[R_FIRST] + g);
         for (var r = it.r0 + lid; r < it.r1; r += WG) {
             acc = combine(acc, load(bitcast<u32>(it.in_base + reduced_offset(r)), r));
@@ -163,7 +163,7 @@ fn reduce_group(@builtin(local_invocation_index) lid: u32,
         }
         workgroupBarrier();
     }
-    if (active && lid == 0u) {
+    if (live && lid == 0u) {
         store(bitcast<u32>(it.out_elem), scratch[0]);
     }
 }

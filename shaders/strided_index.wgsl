@@ -1,12 +1,12 @@
 // strider: element indices of every operand of an elementwise launch
-// (included through {{ strided_index }}). Needs the constants NOPS and
-// STRIDED and the `params` binding of the including kernel.
+// (pasted in at the `strided_index` placeholder). Needs the constants NOPS,
+// STRIDED and STEPS and the `params` binding of the including kernel.
 //
 // params, u32 words (i32 values stored as their bits):
 //   [0] invocations in this dispatch
 //   [1] first logical (C-order) index of this dispatch
 //   [2] logical indices in this dispatch
-//   [3] rank R (the contiguous variant uses R = 1)
+//   [3] rank R (the contiguous variant uses R = 1; its strides are unused)
 //   [4] packed outputs: first output word of this dispatch
 //   [5..8) unused
 //   [8 .. 8+R) shape
@@ -45,9 +45,11 @@ fn operand_indices(i: u32) -> array<i32, NOPS> {
             }
         }
     } else {
-        // Contiguous: every operand steps by 1, or by 0 (a broadcast scalar).
+        // Contiguous: operand k steps by STEPS[k], 1 (dense) or 0 (a
+        // broadcast scalar), baked into the variant so that loads of dense
+        // operands are visibly consecutive across invocations.
         for (var k = 0u; k < NOPS; k++) {
-            idx[k] += bitcast<i32>(i) * bitcast<i32>(params[operand_base(k, rank) + 1u]);
+            idx[k] += bitcast<i32>(i * STEPS[k]);
         }
     }
     return idx;

@@ -90,6 +90,8 @@ pub(crate) mod cpu;
 pub mod device;
 pub mod dtype;
 pub mod error;
+#[cfg(feature = "gpu")]
+pub mod gpu;
 pub mod layout;
 pub mod npy;
 pub mod ops;

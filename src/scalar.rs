@@ -92,6 +92,21 @@ impl Scalar {
         }
     }
 
+    /// Fails when an integer scalar does not fit the integer dtype `dtype`,
+    /// as NumPy 2 refuses `np.full(2, -1, dtype=np.uint8)` and `x[0] = 300`
+    /// for a uint8 `x` (its `OverflowError`). Floats and bools, and any
+    /// scalar written into a float or bool dtype, convert with NumPy's
+    /// unsafe cast instead.
+    pub(crate) fn check_fits(self, op: &'static str, dtype: DType) -> Result<()> {
+        match self {
+            Scalar::Int(v) if dtype.is_integer() && !int_fits(v, dtype) => Err(Error::DType {
+                op,
+                reason: format!("Python integer {v} out of bounds for {dtype}"),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Reads element 0 of a one-element CPU array as a scalar.
     pub(crate) fn of_element<T: Element>(v: T) -> Scalar {
         match T::DTYPE.kind() {

@@ -3,14 +3,26 @@
 
 use strider::{where_, Array, Axes, BinaryOp, DType, Device, ErrorKind, ReduceOp, UnaryOp};
 
-/// The devices to test: the CPU, always.
+/// The devices to test: the CPU, and the GPU when an adapter is present.
+/// Without one the GPU half is skipped with a message, or fails when
+/// `STRIDER_REQUIRE_GPU=1` (CI sets it after installing lavapipe).
 fn devices() -> Vec<Device> {
-    vec![Device::Cpu]
+    let mut v = vec![Device::Cpu];
+    match Device::gpu() {
+        Ok(g) => v.push(g),
+        Err(e) => {
+            if std::env::var("STRIDER_REQUIRE_GPU").as_deref() == Ok("1") {
+                panic!("STRIDER_REQUIRE_GPU=1 but no GPU adapter: {e}");
+            }
+            eprintln!("skipping the GPU half of this test: {e}");
+        }
+    }
+    v
 }
 
 /// Places a freshly made input on `dev`.
-fn on(_dev: &Device, a: Array) -> Array {
-    a
+fn on(dev: &Device, a: Array) -> Array {
+    a.to_device(dev).unwrap()
 }
 
 fn f64s(v: &[f64]) -> Array {
@@ -28,39 +40,75 @@ fn integer_arithmetic_wraps_and_divides_like_numpy() {
     each(|d| {
         let a = on(d, Array::from_vec(vec![200u8, 7, 0], &[3]).unwrap());
         assert_eq!(
-            a.add(100).unwrap().to_vec::<u8>().unwrap(),
+            a.add(100)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .to_vec::<u8>()
+                .unwrap(),
             vec![44, 107, 100]
         );
         assert_eq!(
-            a.floor_divide(0).unwrap().to_vec::<u8>().unwrap(),
+            a.floor_divide(0)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .to_vec::<u8>()
+                .unwrap(),
             vec![0, 0, 0]
         );
         assert_eq!(
-            a.remainder(0).unwrap().to_vec::<u8>().unwrap(),
+            a.remainder(0)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .to_vec::<u8>()
+                .unwrap(),
             vec![0, 0, 0]
         );
         let b = on(d, Array::from_vec(vec![-7i32, 7, i32::MIN], &[3]).unwrap());
         assert_eq!(
-            b.floor_divide(2).unwrap().to_vec::<i32>().unwrap(),
+            b.floor_divide(2)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .to_vec::<i32>()
+                .unwrap(),
             vec![-4, 3, i32::MIN / 2]
         );
         assert_eq!(
-            b.remainder(-2).unwrap().to_vec::<i32>().unwrap(),
+            b.remainder(-2)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .to_vec::<i32>()
+                .unwrap(),
             vec![-1, -1, 0]
         );
         assert_eq!(
-            b.floor_divide(-1).unwrap().to_vec::<i32>().unwrap(),
+            b.floor_divide(-1)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .to_vec::<i32>()
+                .unwrap(),
             vec![7, -7, i32::MIN]
         );
         assert_eq!(
-            b.abs().unwrap().to_vec::<i32>().unwrap(),
+            b.abs().unwrap().to_cpu().unwrap().to_vec::<i32>().unwrap(),
             vec![7, 7, i32::MIN]
         );
-        assert_eq!(
-            b.power(2).unwrap().to_vec::<i32>().unwrap(),
-            vec![49, 49, 0]
-        );
-        assert_eq!(b.power(-1).unwrap_err().kind(), ErrorKind::Value);
+        if d.is_cpu() {
+            let p = b.power(2).unwrap().to_cpu().unwrap();
+            assert_eq!(p.to_vec::<i32>().unwrap(), vec![49, 49, 0]);
+            assert_eq!(b.power(-1).unwrap_err().kind(), ErrorKind::Value);
+        } else {
+            // WGSL has no integer power: a clear dtype error, not a wrong answer.
+            assert_eq!(b.power(2).unwrap_err().kind(), ErrorKind::DType);
+        }
+        let f = on(d, Array::from_vec(vec![-2.0f32, 3.0], &[2]).unwrap());
+        let p = f.power(2.0).unwrap().to_cpu().unwrap();
+        assert_eq!(p.to_vec::<f32>().unwrap(), vec![4.0, 9.0]);
         assert_eq!(b.divide(2).unwrap().dtype(), DType::F64);
     });
 }
@@ -69,12 +117,31 @@ fn integer_arithmetic_wraps_and_divides_like_numpy() {
 fn float_division_by_zero_gives_inf_and_nan() {
     each(|d| {
         let a = on(d, f64s(&[1.0, -1.0, 0.0]));
-        let q = a.divide(0.0).unwrap().to_vec::<f64>().unwrap();
+        let q = a
+            .divide(0.0)
+            .unwrap()
+            .to_cpu()
+            .unwrap()
+            .to_vec::<f64>()
+            .unwrap();
         assert_eq!(q[0], f64::INFINITY);
         assert_eq!(q[1], f64::NEG_INFINITY);
         assert!(q[2].is_nan());
-        assert!(a.remainder(0.0).unwrap().to_vec::<f64>().unwrap()[0].is_nan());
-        let m = a.maximum(f64::NAN).unwrap().to_vec::<f64>().unwrap();
+        assert!(a
+            .remainder(0.0)
+            .unwrap()
+            .to_cpu()
+            .unwrap()
+            .to_vec::<f64>()
+            .unwrap()[0]
+            .is_nan());
+        let m = a
+            .maximum(f64::NAN)
+            .unwrap()
+            .to_cpu()
+            .unwrap()
+            .to_vec::<f64>()
+            .unwrap();
         assert!(m.iter().all(|v| v.is_nan()));
     });
 }
@@ -137,7 +204,7 @@ fn unary_ops_and_their_dtypes() {
         let i = on(d, Array::from_vec(vec![4i32, 9], &[2]).unwrap());
         let s = i.sqrt().unwrap();
         assert_eq!(
-            (s.dtype(), s.to_vec::<f64>().unwrap()),
+            (s.dtype(), s.to_cpu().unwrap().to_vec::<f64>().unwrap()),
             (DType::F64, vec![2.0, 3.0])
         );
         let u = on(d, Array::from_vec(vec![4u8], &[1]).unwrap());
@@ -145,22 +212,51 @@ fn unary_ops_and_their_dtypes() {
         assert_eq!(i.floor().unwrap().dtype(), DType::I32);
         let f = on(d, f64s(&[-2.5, -0.5, 0.5, 1.5, 2.5]));
         assert_eq!(
-            f.round().unwrap().to_vec::<f64>().unwrap(),
+            f.round()
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .to_vec::<f64>()
+                .unwrap(),
             vec![-2.0, -0.0, 0.0, 2.0, 2.0]
         );
         assert_eq!(
-            f.sign().unwrap().to_vec::<f64>().unwrap(),
+            f.sign().unwrap().to_cpu().unwrap().to_vec::<f64>().unwrap(),
             vec![-1.0, -1.0, 1.0, 1.0, 1.0]
         );
-        let e = on(d, f64s(&[0.0, 1.0]))
-            .exp()
-            .unwrap()
-            .to_vec::<f64>()
-            .unwrap();
-        assert_eq!(e, vec![1.0, std::f64::consts::E]);
+        if d.is_cpu() {
+            let e = f64s(&[0.0, 1.0]).exp().unwrap().to_vec::<f64>().unwrap();
+            assert_eq!(e, vec![1.0, std::f64::consts::E]);
+        }
+        let transcendental = [
+            UnaryOp::Exp,
+            UnaryOp::Log,
+            UnaryOp::Sin,
+            UnaryOp::Cos,
+            UnaryOp::Tanh,
+        ];
         for op in UnaryOp::ALL {
-            let r = on(d, f64s(&[0.25])).unary(*op).unwrap();
-            assert_eq!(r.shape(), &[1]);
+            let r = on(d, f64s(&[0.25])).unary(*op);
+            if !d.is_cpu() && transcendental.contains(op) {
+                // SPIR-V's extended instructions take no 64-bit floats.
+                assert_eq!(r.unwrap_err().kind(), ErrorKind::DType);
+            } else {
+                assert_eq!(r.unwrap().shape(), &[1]);
+            }
+            let x = 0.25f32;
+            let r = on(d, Array::from_vec(vec![x], &[1]).unwrap())
+                .unary(*op)
+                .unwrap();
+            let got = r.to_cpu().unwrap();
+            let want = Array::from_vec(vec![x], &[1]).unwrap().unary(*op).unwrap();
+            if got.dtype() == DType::F32 {
+                let (g, w) = (got.item::<f32>().unwrap(), want.item::<f32>().unwrap());
+                // Within 4 ulp of the CPU's correctly rounded libm result.
+                assert!(
+                    (g - w).abs() <= 4.0 * f32::EPSILON * w.abs().max(f32::MIN_POSITIVE),
+                    "{op:?}: {g} vs {w}"
+                );
+            }
         }
     });
 }
@@ -179,16 +275,23 @@ fn where_and_clip() {
         let r = where_(&cond, &a, 0.5).unwrap();
         assert_eq!(r.dtype(), DType::F64);
         assert_eq!(
-            r.to_vec::<f64>().unwrap(),
+            r.to_cpu().unwrap().to_vec::<f64>().unwrap(),
             vec![0.0, 0.5, 2.0, 0.5, 4.0, 0.5]
         );
         let lo = on(d, Array::from_vec(vec![1i64, 2, 3], &[3]).unwrap());
         assert_eq!(
-            a.clip(&lo, 4).unwrap().to_vec::<i64>().unwrap(),
+            a.clip(&lo, 4)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .to_vec::<i64>()
+                .unwrap(),
             vec![1, 2, 3, 3, 4, 4]
         );
         let n = on(d, f64s(&[f64::NAN, 5.0]))
             .clip(0.0, 1.0)
+            .unwrap()
+            .to_cpu()
             .unwrap()
             .to_vec::<f64>()
             .unwrap();
@@ -202,21 +305,83 @@ fn reductions_dtypes_and_edge_cases() {
     each(|d| {
         let u = on(d, Array::from_vec(vec![200u8, 100], &[2]).unwrap());
         let s = u.sum(Axes::All).unwrap();
-        assert_eq!((s.dtype(), s.item::<u64>().unwrap()), (DType::U64, 300));
+        assert_eq!(
+            (s.dtype(), s.to_cpu().unwrap().item::<u64>().unwrap()),
+            (DType::U64, 300)
+        );
         let b = on(d, Array::from_vec(vec![true, true, false], &[3]).unwrap());
-        assert_eq!(b.sum(Axes::All).unwrap().item::<i64>().unwrap(), 2);
-        assert!(b.any(Axes::All).unwrap().item::<bool>().unwrap());
-        assert!(!b.all(Axes::All).unwrap().item::<bool>().unwrap());
+        assert_eq!(
+            b.sum(Axes::All)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .item::<i64>()
+                .unwrap(),
+            2
+        );
+        assert!(b
+            .any(Axes::All)
+            .unwrap()
+            .to_cpu()
+            .unwrap()
+            .item::<bool>()
+            .unwrap());
+        assert!(!b
+            .all(Axes::All)
+            .unwrap()
+            .to_cpu()
+            .unwrap()
+            .item::<bool>()
+            .unwrap());
         let e = on(d, Array::zeros(&[0, 3], DType::F32).unwrap());
-        assert_eq!(e.sum(Axes::All).unwrap().item::<f32>().unwrap(), 0.0);
-        assert!(e.mean(Axes::All).unwrap().item::<f32>().unwrap().is_nan());
+        assert_eq!(
+            e.sum(Axes::All)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .item::<f32>()
+                .unwrap(),
+            0.0
+        );
+        assert!(e
+            .mean(Axes::All)
+            .unwrap()
+            .to_cpu()
+            .unwrap()
+            .item::<f32>()
+            .unwrap()
+            .is_nan());
         assert_eq!(e.max(0).unwrap_err().kind(), ErrorKind::EmptyReduction);
         assert_eq!(e.max(1).unwrap().shape(), &[0]);
         let t = on(d, f64s(&[1.0, 3.0, 3.0, f64::NAN, 3.0]));
-        assert_eq!(t.argmax(Axes::All).unwrap().item::<i64>().unwrap(), 3);
+        assert_eq!(
+            t.argmax(Axes::All)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .item::<i64>()
+                .unwrap(),
+            3
+        );
         let t = on(d, f64s(&[1.0, 3.0, 3.0, 0.0]));
-        assert_eq!(t.argmax(Axes::All).unwrap().item::<i64>().unwrap(), 1);
-        assert_eq!(t.argmin(0).unwrap().item::<i64>().unwrap(), 3);
+        assert_eq!(
+            t.argmax(Axes::All)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .item::<i64>()
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            t.argmin(0)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .item::<i64>()
+                .unwrap(),
+            3
+        );
         let m = on(
             d,
             Array::arange_i64(0, 6, 1)
@@ -224,8 +389,24 @@ fn reductions_dtypes_and_edge_cases() {
                 .reshape(&[2, 3])
                 .unwrap(),
         );
-        assert_eq!(m.mean(1).unwrap().to_vec::<f64>().unwrap(), vec![1.0, 4.0]);
-        assert_eq!(m.prod(0).unwrap().to_vec::<i64>().unwrap(), vec![0, 4, 10]);
+        assert_eq!(
+            m.mean(1)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .to_vec::<f64>()
+                .unwrap(),
+            vec![1.0, 4.0]
+        );
+        assert_eq!(
+            m.prod(0)
+                .unwrap()
+                .to_cpu()
+                .unwrap()
+                .to_vec::<i64>()
+                .unwrap(),
+            vec![0, 4, 10]
+        );
         assert_eq!(
             m.reduce(ReduceOp::Sum, [0, 0], false).unwrap_err().kind(),
             ErrorKind::Axis
@@ -239,6 +420,8 @@ fn reductions_dtypes_and_edge_cases() {
         );
         assert_eq!(
             h.sum(Axes::All)
+                .unwrap()
+                .to_cpu()
                 .unwrap()
                 .item::<half::f16>()
                 .unwrap()
@@ -256,12 +439,15 @@ fn out_variants_write_through_views() {
         let x = on(d, Array::from_vec(vec![1.0f32, 2.0, 3.0], &[3]).unwrap());
         x.multiply_into(2.0, &col).unwrap();
         assert_eq!(
-            base.to_vec::<f32>().unwrap()[..6],
+            base.to_cpu().unwrap().to_vec::<f32>().unwrap()[..6],
             [0.0, 2.0, 0.0, 0.0, 0.0, 4.0]
         );
         let mut y = x.clone();
         y += &x;
-        assert_eq!(x.to_vec::<f32>().unwrap(), vec![2.0, 4.0, 6.0]);
+        assert_eq!(
+            x.to_cpu().unwrap().to_vec::<f32>().unwrap(),
+            vec![2.0, 4.0, 6.0]
+        );
         let ro = x.broadcast_to(&[2, 3]).unwrap();
         assert_eq!(ro.fill(1.0).unwrap_err().kind(), ErrorKind::ReadOnly);
         assert_eq!(
@@ -285,11 +471,13 @@ fn transpose_add_overlap_matches_copy_first() {
         let want = x
             .add(&x.t().copy().unwrap())
             .unwrap()
+            .to_cpu()
+            .unwrap()
             .to_vec::<i64>()
             .unwrap();
         let (res, report) = strider::track(|| x.binary_inplace(BinaryOp::Add, &x.t()));
         res.unwrap();
-        assert_eq!(x.to_vec::<i64>().unwrap(), want);
+        assert_eq!(x.to_cpu().unwrap().to_vec::<i64>().unwrap(), want);
         assert_eq!(report.implicit_copies(), 1);
         // Disjoint views of one buffer need no copy.
         let y = on(d, Array::arange_i64(0, 8, 1).unwrap());
@@ -300,6 +488,9 @@ fn transpose_add_overlap_matches_copy_first() {
         let (res, report) = strider::track(|| ev.binary_inplace(BinaryOp::Add, &od));
         res.unwrap();
         assert!(report.is_empty());
-        assert_eq!(y.to_vec::<i64>().unwrap(), vec![1, 1, 5, 3, 9, 5, 13, 7]);
+        assert_eq!(
+            y.to_cpu().unwrap().to_vec::<i64>().unwrap(),
+            vec![1, 1, 5, 3, 9, 5, 13, 7]
+        );
     });
 }

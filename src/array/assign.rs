@@ -7,20 +7,24 @@ use crate::cpu;
 use crate::error::{fmt_shape, Error, Result};
 use crate::layout::SliceItem;
 use crate::ops::binary::{guard_overlap, scalar_array};
-use crate::scalar::{int_fits, Operand, Scalar};
+use crate::scalar::{Operand, Scalar};
 
 /// Checks that a Python-style integer scalar fits an integer destination,
 /// as NumPy 2 does for assignment.
 fn check_scalar(op: &'static str, s: Scalar, dst: &Array) -> Result<()> {
-    if let Scalar::Int(v) = s {
-        if dst.dtype().is_integer() && !int_fits(v, dst.dtype()) {
-            return Err(Error::DType {
-                op,
-                reason: format!("Python integer {v} out of bounds for {}", dst.dtype()),
-            });
+    s.check_fits(op, dst.dtype())
+}
+
+/// The value of an assignment into `dst` as an array: an array as it is, a
+/// scalar as a 0-d array once it is known to fit `dst`'s dtype.
+fn value_array(op: &'static str, value: Operand<'_>, dst: &Array) -> Result<Array> {
+    match value {
+        Operand::Array(a) => Ok(a.clone()),
+        Operand::Scalar(s) => {
+            check_scalar(op, s, dst)?;
+            scalar_array(op, s, s.default_dtype())
         }
     }
-    Ok(())
 }
 
 /// The assigned value as a view that broadcasts to the destination shape
@@ -75,6 +79,11 @@ impl Array {
         let value = value.into();
         self.require_writeable(op)?;
         check_scalar(op, value, self)?;
+        #[cfg(feature = "gpu")]
+        if self.gpu_buffer().is_some() {
+            let c = crate::dispatch_dtype!(self.dtype(), T => Array::scalar(value.to::<T>()));
+            return crate::ops::gpu::fill(self, &c);
+        }
         let strides = self.layout.strides().to_vec();
         self.with_locks(op, &[], |locks| {
             let d = self.raw(locks, &strides);
@@ -107,15 +116,14 @@ impl Array {
     /// assert_eq!(b.get::<i64>(&[0]).unwrap(), 9);
     /// ```
     pub fn assign<'a>(&self, index: &[IndexItem], value: impl Into<Operand<'a>>) -> Result<()> {
+        // The checks run in NumPy's order, so that a call with several
+        // faults reports the one NumPy reports: the destination's
+        // writeability, the index items, the scalar value, the index arrays
+        // broadcasting together, the value's shape, and last the index
+        // values' bounds.
         let op = "assign";
-        let value = match value.into() {
-            Operand::Array(a) => a.clone(),
-            Operand::Scalar(s) => {
-                check_scalar(op, s, self)?;
-                scalar_array(op, s, s.default_dtype())?
-            }
-        };
         self.require_writeable(op)?;
+        let value = value.into();
         let all_basic = index.iter().all(|i| matches!(i, IndexItem::Basic(_)));
         if all_basic {
             let basic: Vec<SliceItem> = index
@@ -125,17 +133,20 @@ impl Array {
                     IndexItem::Array(_) => None,
                 })
                 .collect();
-            let target = self.slice(&basic)?;
+            let target = self.view_with(self.layout.slice(op, &basic)?);
+            let value = value_array(op, value, self)?;
             let value = fit_value(op, &value, target.shape())?;
             let value = guard_overlap(op, &target, &value)?;
             return target.copy_from_unchecked(op, &value);
         }
-        let plan = self.fancy_plan(op, index)?;
-        let value = fit_value(op, &value, &plan.shape)?;
+        let fancy = self.fancy_index(op, index)?;
+        let value = value_array(op, value, self)?;
+        let value = fit_value(op, &value, &fancy.result_shape(op)?)?;
+        let plan = fancy.plan(op)?;
         let value = if value.buffer_id() == self.buffer_id() && value.shares_memory(self) {
             let reason = "the source overlaps the destination";
             crate::storage::ledger::check_implicit(op, reason, value.nbytes())?;
-            let c = Array::alloc(
+            let c = value.alloc_like(
                 op,
                 crate::layout::order::copy_layout(value.layout(), crate::Order::K),
                 value.dtype(),

@@ -76,8 +76,7 @@ impl Array {
     }
 
     fn copy_as(&self, op: &'static str, dtype: DType, order: Order) -> Result<Array> {
-        self.require_cpu(op)?;
-        let out = Array::alloc(op, copy_layout(&self.layout, order), dtype)?;
+        let out = self.alloc_like(op, copy_layout(&self.layout, order), dtype)?;
         out.copy_from_unchecked(op, self)?;
         self.record_copy(op, "a copy was requested", false, &out);
         Ok(out)
@@ -128,8 +127,7 @@ impl Array {
         if ok {
             return Ok(base);
         }
-        self.require_cpu(op)?;
-        let out = Array::alloc_order(op, base.shape(), self.dtype(), order)?;
+        let out = self.alloc_like(op, Layout::contiguous(op, base.shape(), order)?, self.dtype())?;
         out.copy_from_unchecked(op, &base)?;
         base.record_copy(
             op,
@@ -174,9 +172,8 @@ impl Array {
     /// New 1-D memory holding the elements in the visiting order of
     /// `flatten(order)`. Not recorded: callers record.
     pub(crate) fn flatten_into_new(&self, op: &'static str, order: Order) -> Result<Array> {
-        self.require_cpu(op)?;
         let perm = flatten_perm(&self.layout, order);
-        let out = Array::alloc_order(op, &[self.size()], self.dtype(), Order::C)?;
+        let out = self.alloc_like(op, Layout::contiguous(op, &[self.size()], Order::C)?, self.dtype())?;
         let dst = dense_layout_for_perm(self.shape(), &perm);
         out.view_with(dst).copy_from_unchecked(op, self)?;
         Ok(out)
@@ -216,9 +213,8 @@ fn concat_impl(op: &'static str, arrays: &[&Array], axis: Option<isize>) -> Resu
         shapes: vec![],
         reason: "need at least one array to concatenate".into(),
     })?;
-    for a in arrays {
-        a.require_cpu(op)?;
-    }
+    let devices: Vec<crate::Device> = arrays.iter().map(|a| a.device()).collect();
+    let device = crate::Device::common(op, &devices)?;
     let dtype = arrays
         .iter()
         .skip(1)
@@ -226,7 +222,7 @@ fn concat_impl(op: &'static str, arrays: &[&Array], axis: Option<isize>) -> Resu
     let Some(axis) = axis else {
         // Flatten everything in C order, then join the 1-D pieces.
         let total = arrays.iter().map(|a| a.size()).sum::<usize>();
-        let out = Array::alloc_order(op, &[total], dtype, Order::C)?;
+        let out = Array::alloc_on(&device, op, Layout::contiguous(op, &[total], Order::C)?, dtype)?;
         let mut pos = 0;
         for a in arrays {
             let piece = out.layout.slice(
@@ -285,7 +281,7 @@ fn concat_impl(op: &'static str, arrays: &[&Array], axis: Option<isize>) -> Resu
         out_shape[ax] += a.shape()[ax];
     }
     let layouts: Vec<&Layout> = arrays.iter().map(|a| &a.layout).collect();
-    let out = Array::alloc(op, concat_output_layout(&layouts, &out_shape), dtype)?;
+    let out = Array::alloc_on(&device, op, concat_output_layout(&layouts, &out_shape), dtype)?;
     let mut pos = 0isize;
     for a in arrays {
         let len = a.shape()[ax] as isize;

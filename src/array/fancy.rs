@@ -143,6 +143,15 @@ impl Array {
 
     /// Builds the plan of an advanced index.
     pub(crate) fn fancy_plan(&self, op: &'static str, items: &[IndexItem]) -> Result<FancyPlan> {
+        self.fancy_index(op, items)?.plan(op)
+    }
+
+    /// NumPy's `prepare_index` for an index with arrays: counts the axes,
+    /// expands the ellipsis, checks integers against their axes and masks
+    /// against the axes they cover, turns masks into one index array per
+    /// covered axis and integers into 0-d index arrays, and takes the view
+    /// of the basic items. Index arrays are not bounds-checked yet.
+    pub(crate) fn fancy_index(&self, op: &'static str, items: &[IndexItem]) -> Result<FancyIndex> {
         let shape = self.shape();
         let index_err = |reason: String| Error::Index {
             op,
@@ -208,25 +217,33 @@ impl Array {
                     axis += 1;
                 }
                 IndexItem::Array(a) if a.dtype() == DType::Bool => {
+                    // As NumPy, a mask axis of length 0 is not checked: it
+                    // selects nothing whatever the length of its axis.
                     let covered = &shape[axis..axis + a.ndim()];
-                    if a.shape() != covered {
+                    let mismatch = a
+                        .shape()
+                        .iter()
+                        .zip(covered)
+                        .position(|(&m, &d)| m != 0 && m != d);
+                    if let Some(d) = mismatch {
                         return Err(index_err(format!(
-                            "boolean index did not match indexed array along axis {axis}; size of \
+                            "boolean index did not match indexed array along axis {}; size of \
                              axis is {} but size of corresponding boolean axis is {} (mask shape {})",
-                            covered.first().copied().unwrap_or(0),
-                            a.shape().first().copied().unwrap_or(0),
+                            axis + d,
+                            covered[d],
+                            a.shape()[d],
                             fmt_shape(a.shape())
                         )));
                     }
                     let mask = a.to_vec::<bool>()?;
-                    let nd = a.ndim();
-                    let mut coords: Vec<Vec<i64>> = vec![Vec::new(); nd];
+                    let dims = a.shape();
+                    let mut coords: Vec<Vec<i64>> = vec![Vec::new(); dims.len()];
                     for (lin, &m) in mask.iter().enumerate() {
                         if m {
                             let mut rem = lin;
-                            for d in (0..nd).rev() {
-                                coords[d].push((rem % covered[d]) as i64);
-                                rem /= covered[d];
+                            for d in (0..dims.len()).rev() {
+                                coords[d].push((rem % dims[d]) as i64);
+                                rem /= dims[d];
                             }
                         }
                     }
@@ -261,34 +278,111 @@ impl Array {
             .collect();
         let view = self.layout.slice(op, &basic)?;
         let mut adv_axes = Vec::new();
-        let mut adv: Vec<(&Vec<i64>, &Layout)> = Vec::new();
-        for (k, e) in expanded.iter().enumerate() {
+        let mut adv = Vec::new();
+        for (k, e) in expanded.into_iter().enumerate() {
             if let Expanded::Adv(v, l) = e {
                 adv_axes.push(k);
                 adv.push((v, l));
             }
         }
-        let adv_shapes: Vec<&[usize]> = adv.iter().map(|(_, l)| l.shape()).collect();
-        let b_shape =
-            broadcast_shapes(op, &adv_shapes).map_err(|_| {
-                index_err(format!(
-                "shape mismatch: indexing arrays could not be broadcast together with shapes {}",
-                adv_shapes.iter().map(|s| fmt_shape(s)).collect::<Vec<_>>().join(" ")
-            ))
-            })?;
-        let adjacent = adv_axes.windows(2).all(|w| w[1] == w[0] + 1);
-        let sub_axes: Vec<usize> = (0..view.ndim()).filter(|d| !adv_axes.contains(d)).collect();
-        let b_pos = if adjacent { adv_axes[0] } else { 0 };
+        Ok(FancyIndex {
+            src_shape: shape.to_vec(),
+            view,
+            adv_axes,
+            adv,
+        })
+    }
+}
+
+/// An advanced index after NumPy's `prepare_index` (see
+/// [`Array::fancy_index`]): the view of the basic items, and the advanced
+/// axes of that view with their (not yet bounds-checked) index values and
+/// the layouts of the arrays they came from.
+pub(crate) struct FancyIndex {
+    src_shape: Vec<usize>,
+    view: Layout,
+    adv_axes: Vec<usize>,
+    adv: Vec<(Vec<i64>, Layout)>,
+}
+
+impl FancyIndex {
+    fn index_err(&self, op: &'static str, reason: String) -> Error {
+        Error::Index {
+            op,
+            shape: self.src_shape.clone(),
+            reason,
+        }
+    }
+
+    /// The broadcast shape B of the index arrays.
+    ///
+    /// # Errors
+    /// Index arrays that do not broadcast together are an index error.
+    fn b_shape(&self, op: &'static str) -> Result<Vec<usize>> {
+        let adv_shapes: Vec<&[usize]> = self.adv.iter().map(|(_, l)| l.shape()).collect();
+        broadcast_shapes(op, &adv_shapes).map_err(|_| {
+            self.index_err(
+                op,
+                format!(
+                    "shape mismatch: indexing arrays could not be broadcast together with shapes {}",
+                    adv_shapes.iter().map(|s| fmt_shape(s)).collect::<Vec<_>>().join(" ")
+                ),
+            )
+        })
+    }
+
+    /// Whether the advanced axes are adjacent (B then replaces them in
+    /// place; otherwise B goes first).
+    fn adjacent(&self) -> bool {
+        self.adv_axes.windows(2).all(|w| w[1] == w[0] + 1)
+    }
+
+    /// The non-advanced axes of the view, in order.
+    fn sub_axes(&self) -> Vec<usize> {
+        (0..self.view.ndim()).filter(|d| !self.adv_axes.contains(d)).collect()
+    }
+
+    /// The result shape and where B starts in it.
+    fn placed(&self, b_shape: &[usize]) -> (Vec<usize>, usize) {
+        let sub_axes = self.sub_axes();
+        let mut out_shape: Vec<usize> = sub_axes.iter().map(|&d| self.view.shape()[d]).collect();
+        let b_pos = match self.adv_axes.first() {
+            Some(&first) if self.adjacent() => sub_axes.iter().filter(|&&d| d < first).count(),
+            _ => 0,
+        };
+        for (k, &n) in b_shape.iter().enumerate() {
+            out_shape.insert(b_pos + k, n);
+        }
+        (out_shape, b_pos)
+    }
+
+    /// The shape of the result (of `x[index]`, or of the destination of
+    /// `x[index] = value`).
+    ///
+    /// # Errors
+    /// Index arrays that do not broadcast together are an index error.
+    pub(crate) fn result_shape(&self, op: &'static str) -> Result<Vec<usize>> {
+        Ok(self.placed(&self.b_shape(op)?).0)
+    }
+
+    /// Bounds-checks the index values and makes the plan.
+    ///
+    /// # Errors
+    /// Index arrays that do not broadcast together, or an index value out
+    /// of bounds for its axis, are index errors.
+    pub(crate) fn plan(self, op: &'static str) -> Result<FancyPlan> {
+        let b_shape = self.b_shape(op)?;
+        let view = &self.view;
         // Offsets of every position of B.
         let b_size: usize = b_shape.iter().product();
         let mut b_offsets = vec![0isize; b_size];
-        let mut index_layouts = Vec::with_capacity(adv.len());
-        for ((vals, l), &ax) in adv.iter().zip(&adv_axes) {
+        let mut index_layouts = Vec::with_capacity(self.adv.len());
+        for ((vals, l), &ax) in self.adv.iter().zip(&self.adv_axes) {
             let n = view.shape()[ax] as i64;
             let stride = view.strides()[ax];
             let bl = l
                 .broadcast_to(op, &b_shape)
-                .map_err(|_| index_err("index arrays do not broadcast".into()))?;
+                .map_err(|_| self.index_err(op, "index arrays do not broadcast".into()))?;
             let bs = Layout::new(
                 l.shape().to_vec(),
                 Layout::dense_strides(l.shape(), crate::Order::C),
@@ -304,9 +398,10 @@ impl Array {
                 }
                 let mut v = vals[at as usize];
                 if v < -n || v >= n {
-                    return Err(index_err(format!(
-                        "index {v} is out of bounds for axis {ax} with size {n}"
-                    )));
+                    return Err(self.index_err(
+                        op,
+                        format!("index {v} is out of bounds for axis {ax} with size {n}"),
+                    ));
                 }
                 if v < 0 {
                     v += n;
@@ -315,31 +410,18 @@ impl Array {
             }
             index_layouts.push(bl);
         }
-        let mut out_shape: Vec<usize> = sub_axes.iter().map(|&d| view.shape()[d]).collect();
+        let sub_axes = self.sub_axes();
         let sub_strides: Vec<isize> = sub_axes.iter().map(|&d| view.strides()[d]).collect();
-        let b_pos_in_result = if adjacent {
-            sub_axes.iter().filter(|&&d| d < b_pos).count()
-        } else {
-            0
-        };
-        for (k, &n) in b_shape.iter().enumerate() {
-            out_shape.insert(b_pos_in_result + k, n);
-        }
+        let (out_shape, b_pos) = self.placed(&b_shape);
         let refs: Vec<&Layout> = index_layouts.iter().collect();
-        let layout = fancy_output_layout(
-            &out_shape,
-            b_pos_in_result,
-            b_shape.len(),
-            &refs,
-            &sub_strides,
-        );
+        let layout = fancy_output_layout(&out_shape, b_pos, b_shape.len(), &refs, &sub_strides);
         Ok(FancyPlan {
-            view,
+            view: self.view,
             shape: out_shape,
             layout,
             b_offsets,
             b_shape,
-            b_pos: b_pos_in_result,
+            b_pos,
             sub_axes,
         })
     }

@@ -17,6 +17,7 @@ pub mod copies;
 mod display;
 mod fancy;
 mod npy_io;
+mod transfer;
 mod overlap;
 pub mod views;
 
@@ -421,7 +422,9 @@ impl Array {
     /// An array filled with `value` converted to `dtype`.
     ///
     /// # Errors
-    /// A shape whose size overflows is an error.
+    /// A shape whose size overflows is an error, and so is an integer
+    /// `value` that an integer `dtype` cannot hold (a dtype error, as NumPy's
+    /// `OverflowError`: `-1` does not fit `uint8`).
     ///
     /// ```
     /// let a = strider::Array::full(&[2, 2], 7, strider::DType::I32).unwrap();
@@ -434,7 +437,8 @@ impl Array {
     /// An array filled with `value` in C or F order.
     ///
     /// # Errors
-    /// A shape whose size overflows is an error.
+    /// As [`Array::full`]: a size overflow, or an integer `value` that an
+    /// integer `dtype` cannot hold.
     ///
     /// ```
     /// use strider::{Array, DType, Order};
@@ -448,6 +452,7 @@ impl Array {
         order: Order,
     ) -> Result<Array> {
         let value = value.into();
+        value.check_fits("full", dtype)?;
         let size = checked_size("full", shape)?;
         let layout = Layout::contiguous("full", shape, order)?;
         let data =
@@ -809,6 +814,14 @@ impl Array {
     /// Copies `src` (broadcast to `self`'s shape) into `self`, casting, with
     /// no overlap handling: the caller has ruled overlap out.
     pub(crate) fn copy_from_unchecked(&self, op: &'static str, src: &Array) -> Result<()> {
+        // A one-element host array (a scalar) may feed a device kernel.
+        if !(src.device().is_cpu() && src.ndim() == 0) {
+            crate::Device::common(op, &[self.device(), src.device()])?;
+        }
+        #[cfg(feature = "gpu")]
+        if self.gpu_buffer().is_some() {
+            return crate::ops::gpu::copy(self, src);
+        }
         let src_strides = src.layout.broadcast_strides(self.shape());
         let dst_strides = self.layout.strides().to_vec();
         self.with_locks(op, &[src], |locks| {

@@ -354,12 +354,25 @@ impl Array {
             Order::A if self.is_f_contiguous() && !self.is_c_contiguous() => Order::F,
             _ => Order::C,
         };
+        // Rule 1 (same shape, same strides) compares the shape as written,
+        // as NumPy does before it replaces the `-1`: `reshape(&[-1])` of a
+        // 1-D array goes on to the contiguity rules, which can give a
+        // length-1 axis or an empty array other strides.
+        let as_written = shape.len() == self.ndim()
+            && shape.iter().zip(self.shape()).all(|(&s, &d)| s >= 0 && s as usize == d);
         let new_shape = resolve_shape(op, self.shape(), shape)?;
         if copy == Some(true) {
             let c = self.copy_order(order)?;
-            return c.reshape_with(shape, order, Some(false));
+            return match c.layout.reshape_view_resolved(&new_shape, order) {
+                Some(layout) => Ok(c.view_with(layout)),
+                None => c.reshape_with(shape, order, Some(false)),
+            };
         }
-        if let Some(layout) = self.layout.reshape_view(&new_shape, order) {
+        let view = match as_written {
+            true => Some(self.layout.clone()),
+            false => self.layout.reshape_view_resolved(&new_shape, order),
+        };
+        if let Some(layout) = view {
             return Ok(self.view_with(layout));
         }
         if copy == Some(false) {
@@ -386,7 +399,7 @@ impl Array {
         order: Order,
     ) -> Result<Array> {
         crate::storage::ledger::check_implicit(op, reason, self.nbytes())?;
-        let out = Array::alloc_order(op, new_shape, self.dtype(), order)?;
+        let out = self.alloc_like(op, Layout::contiguous(op, new_shape, order)?, self.dtype())?;
         let dst = out
             .layout
             .reshape_view(self.shape(), order)

@@ -261,6 +261,13 @@ impl GpuBuffer {
     /// # Errors
     ///
     /// As [`download`].
+    ///
+    /// ```
+    /// let Ok(dev) = strider::gpu::GpuDevice::default_device() else { return };
+    /// let buf = strider::gpu::GpuBuffer::upload(&dev, &[7, 8, 9]).unwrap();
+    /// assert_eq!(buf.size(), 3);
+    /// assert_eq!(buf.download(1, 2).unwrap(), vec![8, 9]);
+    /// ```
     pub fn download(&self, byte_offset: u64, byte_len: u64) -> Result<Vec<u8>> {
         download(self, byte_offset, byte_len)
     }
@@ -285,7 +292,10 @@ impl GpuBuffer {
     pub fn write(&self, byte_offset: u64, bytes: &[u8]) -> Result<()> {
         const OP: &str = "write";
         let len = bytes.len() as u64;
-        if byte_offset.checked_add(len).is_none_or(|end| end > self.size) {
+        if byte_offset
+            .checked_add(len)
+            .is_none_or(|end| end > self.size)
+        {
             return Err(range_err(OP, self, byte_offset, len));
         }
         if len == 0 {
@@ -426,10 +436,16 @@ impl GpuBuffer {
                 ),
             });
         }
-        if src_offset.checked_add(len).is_none_or(|e| e > src.raw().size()) {
+        if src_offset
+            .checked_add(len)
+            .is_none_or(|e| e > src.raw().size())
+        {
             return Err(range_err(OP, src, src_offset, len));
         }
-        if dst_offset.checked_add(len).is_none_or(|e| e > self.raw().size()) {
+        if dst_offset
+            .checked_add(len)
+            .is_none_or(|e| e > self.raw().size())
+        {
             return Err(range_err(OP, self, dst_offset, len));
         }
         if len == 0 {
@@ -519,6 +535,13 @@ pub fn download(buf: &GpuBuffer, byte_offset: u64, byte_len: u64) -> Result<Vec<
 impl GpuDevice {
     /// Bytes of freed buffers the pool holds, and the pool's hit and miss
     /// counts so far.
+    ///
+    /// ```
+    /// let Ok(dev) = strider::gpu::GpuDevice::default_device() else { return };
+    /// drop(strider::gpu::GpuBuffer::empty(&dev, 1000).unwrap());
+    /// let (pooled, _hits, _misses) = dev.pool_stats();
+    /// assert!(pooled >= 1000);
+    /// ```
     pub fn pool_stats(&self) -> (u64, u64, u64) {
         let p = lock(&self.ctx.pool);
         (p.pooled_bytes(), p.hits, p.misses)

@@ -107,11 +107,16 @@ pub(crate) fn convert(from: DType, to: DType, e: &str) -> String {
     }
     match (from.is_float(), to) {
         // Float to unsigned: negative values wrap through the signed type.
-        (true, DType::U8) => format!("(select(u32({e}), u32(i32({e})), {e} < {}(0)) & 0xffu)", rep(from)),
+        (true, DType::U8) => format!(
+            "(select(u32({e}), u32(i32({e})), {e} < {}(0)) & 0xffu)",
+            rep(from)
+        ),
         (true, DType::U32) => format!("select(u32({e}), u32(i32({e})), {e} < {}(0))", rep(from)),
         (true, DType::U64) => format!("select(u64({e}), u64(i64({e})), {e} < {}(0))", rep(from)),
-        // Signed to 64-bit unsigned: sign-extend first, then reinterpret.
-        (false, DType::U64) if matches!(from, DType::I32) => format!("u64(i64({e}))"),
+        // Widening to 64 bits: extend in the source's signedness first, then
+        // reinterpret (a direct `i64(u32)` may sign-extend).
+        (false, DType::U64) if from == DType::I32 => format!("u64(i64({e}))"),
+        (false, DType::I64) if matches!(from, DType::U32 | DType::U8) => format!("i64(u64({e}))"),
         (false, DType::U8) => format!("(u32({e}) & 0xffu)"),
         _ => format!("{t}({e})"),
     }

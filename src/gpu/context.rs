@@ -57,7 +57,16 @@ pub struct GpuOptions {
     pub batch_limit: usize,
     /// Bytes of freed buffers kept for reuse.
     pub pool_limit: u64,
+    /// Optional shader features to request when the adapter has them:
+    /// `SHADER_F16`, `SHADER_F64` and `SHADER_INT64` by default. Leaving one
+    /// out makes its dtypes unavailable, as on an adapter without it.
+    pub features: wgpu::Features,
 }
+
+/// The optional shader features strider uses.
+const SHADER_FEATURES: wgpu::Features = wgpu::Features::SHADER_F16
+    .union(wgpu::Features::SHADER_F64)
+    .union(wgpu::Features::SHADER_INT64);
 
 impl Default for GpuOptions {
     fn default() -> Self {
@@ -71,6 +80,7 @@ impl Default for GpuOptions {
             max_workgroups_per_dim: None,
             batch_limit: DEFAULT_BATCH_LIMIT,
             pool_limit: DEFAULT_POOL_LIMIT,
+            features: SHADER_FEATURES,
         }
     }
 }
@@ -205,9 +215,9 @@ impl fmt::Display for GpuDevice {
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 static DEFAULT: OnceLock<std::result::Result<GpuDevice, Error>> = OnceLock::new();
 
-const NO_ADAPTER_HELP: &str = "install a Vulkan, Metal or DX12 driver; on Linux without a GPU \
-     `apt-get install mesa-vulkan-drivers` provides the lavapipe software adapter. \
-     Arrays on Device::Cpu need no adapter.";
+const NO_ADAPTER_HELP: &str = "install a Vulkan, Metal or DX12 driver (on Linux without a GPU, \
+     `apt-get install mesa-vulkan-drivers` provides the lavapipe software adapter), \
+     or stay on the CPU with Device::Cpu, which needs no adapter";
 
 fn device_err(op: &'static str, reason: impl Into<String>) -> Error {
     Error::Device {
@@ -246,7 +256,9 @@ impl GpuDevice {
 
     async fn new_async(opts: GpuOptions) -> Result<GpuDevice> {
         const OP: &str = "gpu device";
-        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+        // wgpu's own variables (WGPU_VALIDATION, WGPU_DX12_COMPILER, ...)
+        // apply too; the backends are the options' (which read WGPU_BACKEND).
+        let mut desc = wgpu::InstanceDescriptor::new_without_display_handle().with_env();
         desc.backends = opts.backends;
         let instance = wgpu::Instance::new(desc);
         let adapter = match &opts.adapter_name {
@@ -307,10 +319,7 @@ impl GpuDevice {
         };
 
         let info = AdapterInfo::from_wgpu(&adapter.get_info());
-        let wanted = wgpu::Features::SHADER_F16
-            | wgpu::Features::SHADER_F64
-            | wgpu::Features::SHADER_INT64;
-        let features = adapter.features() & wanted;
+        let features = adapter.features() & opts.features & SHADER_FEATURES;
         let limits = adapter.limits();
         let (device, queue) = adapter
             .request_device(&wgpu::DeviceDescriptor {
@@ -431,6 +440,11 @@ impl GpuDevice {
 
     /// The largest storage binding a launch uses, in bytes; larger arrays are
     /// processed in chunks.
+    ///
+    /// ```
+    /// let Ok(dev) = strider::gpu::GpuDevice::default_device() else { return };
+    /// assert!(dev.max_binding_size() <= dev.limits().max_storage_buffer_binding_size);
+    /// ```
     pub fn max_binding_size(&self) -> u64 {
         self.ctx.launch.max_binding
     }
@@ -457,6 +471,13 @@ impl GpuDevice {
     /// # Errors
     ///
     /// [`Error::DType`] naming the dtype, the missing feature and the adapter.
+    ///
+    /// ```
+    /// let Ok(dev) = strider::gpu::GpuDevice::default_device() else { return };
+    /// if let Err(e) = dev.check_dtype("add", strider::DType::F64) {
+    ///     assert!(e.to_string().contains("SHADER_F64"));
+    /// }
+    /// ```
     pub fn check_dtype(&self, op: &'static str, dtype: DType) -> Result<()> {
         match required_feature(dtype) {
             Some((feature, name)) if !self.ctx.features.contains(feature) => Err(Error::DType {
@@ -491,6 +512,12 @@ impl GpuDevice {
     /// # Errors
     ///
     /// [`Error::Device`] when the wait fails or wgpu reported an error.
+    ///
+    /// ```
+    /// let Ok(dev) = strider::gpu::GpuDevice::default_device() else { return };
+    /// let buf = strider::gpu::GpuBuffer::zeros(&dev, 64).unwrap(); // recorded
+    /// dev.synchronize().unwrap(); // submitted and finished
+    /// ```
     pub fn synchronize(&self) -> Result<()> {
         self.flush()?;
         self.ctx
@@ -512,7 +539,8 @@ impl GpuDevice {
         self.ctx.submissions.load(Ordering::SeqCst)
     }
 
-    /// How many compute dispatches this device has recorded so far.
+    /// How many compute dispatches this device has recorded so far (a launch
+    /// split into chunks counts each chunk).
     pub fn dispatches(&self) -> u64 {
         self.ctx.dispatches.load(Ordering::SeqCst)
     }
@@ -540,7 +568,7 @@ impl GpuDevice {
         Ok(())
     }
 
-    /// Whether two dtypes lists are all supported (for pipeline keys).
+    /// `Ok` when every dtype in `dtypes` is supported.
     pub(crate) fn check_dtypes(&self, op: &'static str, dtypes: &[DType]) -> Result<()> {
         dtypes.iter().try_for_each(|&d| self.check_dtype(op, d))
     }

@@ -46,10 +46,17 @@ pub struct GpuView<'a> {
 pub struct ElementwiseOp<'a> {
     /// The op name, used in kernel names and errors (`"add"`).
     pub name: &'a str,
-    /// A WGSL expression over `x0`, `x1`, `x2` (the inputs, already converted
-    /// to the compute type, which the shader calls `C`), e.g. `x0 + x1` or
-    /// `select(x1, x0, x0 > x1)`. uint8 values are `u32` (wrapped to 8 bits
-    /// on store), bool values are `bool`, bfloat16 values are `f32`.
+    /// A WGSL expression of type `C` (the compute type) over `x0`, `x1`,
+    /// `x2` (the inputs, already converted to `C`), e.g. `x0 + x1`,
+    /// `select(x1, x0, x0 > x1)` or `C(2) * x0`.
+    ///
+    /// In WGSL, uint8 values are `u32` (wrapped to 8 bits when stored), bool
+    /// values are `bool`, bfloat16 values are `f32`. A comparison yields a
+    /// bool, so with a numeric `C` write it as `select(C(0), C(1), x0 < x1)`
+    /// and let the bool output convert it. WGSL's `min`/`max` do not promise
+    /// to propagate NaN; `is_nan_f32(f32(x))` (from `shaders/common.wgsl`)
+    /// tests for NaN reliably. Kernels are cached by op name, expression and
+    /// dtypes.
     pub expr: &'a str,
     /// The compute type `C`.
     pub compute: DType,
@@ -92,6 +99,10 @@ impl ReduceOp {
     ];
 
     /// NumPy's name: `sum`, `prod`, `min`, `max`, `argmin`, `argmax`, `any`, `all`.
+    ///
+    /// ```
+    /// assert_eq!(strider::gpu::ReduceOp::ArgMax.name(), "argmax");
+    /// ```
     pub fn name(self) -> &'static str {
         match self {
             ReduceOp::Sum => "sum",
@@ -112,6 +123,12 @@ impl ReduceOp {
 
     /// Whether `acc` is an accumulator this reduction accepts: sum and prod
     /// take any non-bool dtype, any and all take only bool, the others any.
+    ///
+    /// ```
+    /// use strider::{gpu::ReduceOp, DType};
+    /// assert!(ReduceOp::Sum.accepts_acc(DType::I64));
+    /// assert!(!ReduceOp::Any.accepts_acc(DType::F32));
+    /// ```
     pub fn accepts_acc(self, acc: DType) -> bool {
         match self {
             ReduceOp::Sum | ReduceOp::Prod => acc != DType::Bool,
@@ -141,6 +158,13 @@ pub(crate) struct ElementwiseSpec {
     pub compute: DType,
     pub out: DType,
     pub strided: bool,
+    /// Contiguous variant: per operand (output first), 1 for a dense
+    /// operand, 0 for a broadcast scalar. Ignored by the strided variant.
+    pub steps: Vec<u32>,
+    /// Inputs (by index, ascending) *aliased to the output*: read from the
+    /// output's binding at their own offset and strides, with no binding of
+    /// their own. Their dtype must be the output's (it is the same buffer).
+    pub aliased: Vec<usize>,
 }
 
 impl ElementwiseSpec {
@@ -152,8 +176,64 @@ impl ElementwiseSpec {
             op: self.name.clone(),
             expr: self.expr.clone(),
             dtypes,
-            variant: if self.strided { "strided" } else { "contig" }.to_string(),
+            variant: self.variant(),
         }
+    }
+
+    /// `strided`, `contig`, or `contig_b{k}...` naming the inputs that are
+    /// broadcast scalars, then `_a{k}` for each input aliased to the output.
+    fn variant(&self) -> String {
+        let mut v = if self.strided {
+            "strided".to_string()
+        } else {
+            let mut v = "contig".to_string();
+            for (k, _) in self
+                .steps
+                .iter()
+                .enumerate()
+                .skip(1)
+                .filter(|(_, &s)| s == 0)
+            {
+                v.push_str(&format!("_b{}", k - 1));
+            }
+            v
+        };
+        for k in &self.aliased {
+            v.push_str(&format!("_a{k}"));
+        }
+        v
+    }
+
+    fn is_aliased(&self, k: usize) -> bool {
+        self.aliased.contains(&k)
+    }
+
+    /// Storage bindings after the parameters: the output (1, read-write),
+    /// then input `k` at `k + 2` (read-only) unless it is aliased.
+    pub(crate) fn slots(&self) -> Vec<(u32, Access)> {
+        let mut slots = vec![(1, Access::ReadWrite)];
+        slots.extend(
+            (0..self.inputs.len())
+                .filter(|&k| !self.is_aliased(k))
+                .map(|k| (k as u32 + 2, Access::Read)),
+        );
+        slots
+    }
+
+    /// The STEPS constant: the contiguous variant's steps, all 1 otherwise.
+    fn steps_wgsl(&self) -> String {
+        let n = self.inputs.len() + 1;
+        let steps: Vec<String> = (0..n)
+            .map(|k| {
+                let s = if self.strided {
+                    1
+                } else {
+                    self.steps.get(k).copied().unwrap_or(1)
+                };
+                format!("{s}u")
+            })
+            .collect();
+        steps.join(", ")
     }
 
     pub(crate) fn source(&self) -> Result<String> {
@@ -162,13 +242,39 @@ impl ElementwiseSpec {
         let enables = codegen::enables(&dtypes);
         let mut bindings = String::new();
         let mut loads = String::new();
+        if let Some(&k) = self.aliased.iter().find(|&&k| k >= self.inputs.len()) {
+            return Err(Error::Value {
+                op: "elementwise",
+                reason: format!(
+                    "{}: input {k} is aliased to the output but there are only {} inputs",
+                    self.name,
+                    self.inputs.len()
+                ),
+            });
+        }
         for (k, &dt) in self.inputs.iter().enumerate() {
-            bindings.push_str(&format!(
-                "@group(0) @binding({}) var<storage, read> in{k}: array<{}>;\n",
-                k + 2,
-                codegen::word(dt)
-            ));
-            let raw = codegen::load(dt, &format!("in{k}"), &format!("u32(idx[{}])", k + 1));
+            let array = if self.is_aliased(k) {
+                // Read from the output's binding: same buffer, same dtype.
+                if dt != self.out {
+                    return Err(Error::Value {
+                        op: "elementwise",
+                        reason: format!(
+                            "{}: input {k} ({dt}) is aliased to the output ({}); an aliased \
+                             input must have the output's dtype",
+                            self.name, self.out
+                        ),
+                    });
+                }
+                "out0".to_string()
+            } else {
+                bindings.push_str(&format!(
+                    "@group(0) @binding({}) var<storage, read> in{k}: array<{}>;\n",
+                    k + 2,
+                    codegen::word(dt)
+                ));
+                format!("in{k}")
+            };
+            let raw = codegen::load(dt, &array, &format!("u32(idx[{}])", k + 1));
             loads.push_str(&format!(
                 "    let x{k}: C = {};\n",
                 convert(dt, self.compute, &raw)
@@ -178,6 +284,7 @@ impl ElementwiseSpec {
         let wg = WORKGROUP_SIZE.to_string();
         let n_ops = (self.inputs.len() + 1).to_string();
         let strided = self.strided.to_string();
+        let steps = self.steps_wgsl();
         let name = self.key().name();
         if codegen::is_packed(self.out) {
             let lanes = codegen::lanes(self.out).to_string();
@@ -191,6 +298,7 @@ impl ElementwiseSpec {
                     ("workgroup_size", &wg),
                     ("n_ops", &n_ops),
                     ("strided", &strided),
+                    ("steps", &steps),
                     ("lanes", &lanes),
                     ("common", COMMON),
                     ("strided_index", STRIDED_INDEX),
@@ -210,6 +318,7 @@ impl ElementwiseSpec {
                     ("workgroup_size", &wg),
                     ("n_ops", &n_ops),
                     ("strided", &strided),
+                    ("steps", &steps),
                     ("common", COMMON),
                     ("strided_index", STRIDED_INDEX),
                     ("out_word", codegen::word(self.out)),
@@ -371,9 +480,8 @@ impl ReduceSpec {
                     "@group(0) @binding(3) var<storage, read> in_val: array<{a}>;\n"
                 ));
                 if arg {
-                    bindings.push_str(
-                        "@group(0) @binding(4) var<storage, read> in_idx: array<u32>;\n",
-                    );
+                    bindings
+                        .push_str("@group(0) @binding(4) var<storage, read> in_idx: array<u32>;\n");
                     "Acc(in_val[e], in_idx[e + params[R_IN_IDX_SHIFT]])".to_string()
                 } else {
                     "Acc(in_val[e], r)".to_string()
@@ -404,7 +512,11 @@ impl ReduceSpec {
             ReduceOp::Any => "    return Acc(a.v | b.v, 0u);".to_string(),
             ReduceOp::All => "    return Acc(a.v & b.v, 0u);".to_string(),
             ReduceOp::Min | ReduceOp::Max => {
-                let f = if self.op == ReduceOp::Min { "min" } else { "max" };
+                let f = if self.op == ReduceOp::Min {
+                    "min"
+                } else {
+                    "max"
+                };
                 let mut s = nan_first.to_string();
                 if float {
                     s.push_str(&format!(
@@ -417,7 +529,11 @@ impl ReduceSpec {
                 s
             }
             ReduceOp::ArgMin | ReduceOp::ArgMax => {
-                let better = if self.op == ReduceOp::ArgMin { "<" } else { ">" };
+                let better = if self.op == ReduceOp::ArgMin {
+                    "<"
+                } else {
+                    ">"
+                };
                 let mut s = nan_first.to_string();
                 if float {
                     s.push_str(&format!(
@@ -500,6 +616,9 @@ fn check_bounds(
             ),
         });
     }
+    if shape.contains(&0) {
+        return Ok(()); // no elements, nothing to reach
+    }
     let (lo, hi) = full_extent(shape, strides);
     let first = offset as i64 + lo;
     let end = (offset as i64 + hi + 1).saturating_mul(dtype.itemsize() as i64);
@@ -546,7 +665,7 @@ fn coalesce(shape: &[usize], strides: &[Vec<isize>]) -> (Vec<usize>, Vec<Vec<isi
             && strides
                 .iter()
                 .zip(&out_strides)
-                .all(|(s, o)| o[o.len() - 1] == s[d] * n as isize);
+                .all(|(s, o)| s[d].checked_mul(n as isize) == Some(o[o.len() - 1]));
         if mergeable {
             *out_shape.last_mut().expect("nonempty") *= n;
             for (s, o) in strides.iter().zip(out_strides.iter_mut()) {
@@ -621,9 +740,14 @@ fn max_groups(dev: &GpuDevice) -> u64 {
 /// conversions saturate). The kernel is recorded into the device's batch:
 /// nothing waits for it until a result is read back.
 ///
-/// An input that shares its buffer with the output is first copied on the
-/// device, so in-place and overlapping calls are safe. The output must not
-/// overlap itself (no zero strides). A packed output dtype (`uint8`, `bool`,
+/// In-place and overlapping calls are safe, with NumPy's semantics (inputs
+/// are read as they were before the call). An input that is the output
+/// element for element (same buffer, dtype, offset and strides: `x += y`,
+/// `x = abs(x)`) is read through the output's binding with no copy, by a
+/// kernel variant whose name ends in `_a{k}`; any other input on the
+/// output's buffer is first copied on the device (see [`needs_detach`],
+/// which tells a caller beforehand, so that it can make and record the copy
+/// itself). The output must not overlap itself (no zero strides). A packed output dtype (`uint8`, `bool`,
 /// `bfloat16`) must be C-contiguous over `shape` (any offset): each
 /// invocation owns whole 32-bit words of it.
 ///
@@ -687,6 +811,7 @@ pub fn elementwise(
             ),
         });
     }
+    let n = checked_size(OP, shape, u64::from(u32::MAX))?;
     for v in std::iter::once(out).chain(inputs) {
         same_device(OP, dev, v.buf)?;
         check_bounds(OP, v.buf, v.dtype, shape, v.strides, v.offset)?;
@@ -694,15 +819,82 @@ pub fn elementwise(
     let mut dtypes: Vec<DType> = inputs.iter().map(|v| v.dtype).collect();
     dtypes.extend([op.compute, op.out]);
     dev.check_dtypes(OP, &dtypes)?;
-    let n = checked_size(OP, shape, u64::from(u32::MAX))?;
     if n == 0 {
         return Ok(());
     }
 
-    // Inputs that share the output's buffer are read from a copy.
+    launch_elementwise(dev, op, shape, out, inputs, n, true)
+}
+
+/// Whether `input` and `out` name exactly the same elements over `shape`:
+/// same buffer, dtype and offset, and equal strides on every axis longer
+/// than 1.
+fn same_elements(out: &GpuView, input: &GpuView, shape: &[usize]) -> bool {
+    input.buf.id() == out.buf.id()
+        && input.dtype == out.dtype
+        && input.offset == out.offset
+        && input.strides.len() == shape.len()
+        && out.strides.len() == shape.len()
+        && shape
+            .iter()
+            .zip(input.strides.iter().zip(out.strides))
+            .all(|(&n, (a, b))| n <= 1 || a == b)
+}
+
+/// Whether [`elementwise`] (and [`copy`]) would copy `input` on the device
+/// before a launch writing `out` over `shape`: true when `input` shares its
+/// buffer with `out` but is not the output itself element for element (same
+/// dtype, offset and strides over `shape`; strides on length-1 axes do not
+/// matter). An empty `shape` reads nothing, so needs no copy.
+///
+/// An input that *is* the output element for element is read through the
+/// output's own binding with no copy: every invocation reads the elements
+/// (or, for packed dtypes, the 32-bit words) that it then writes, so the
+/// in-place result is NumPy's. Any other input on the output's buffer is
+/// copied by the GPU layer first (wgpu cannot bind one buffer for reading
+/// and for writing in one dispatch, and the layer cannot tell whether the
+/// overlap is harmless). That copy is not in the copy ledger; a caller that
+/// keeps a ledger asks this function first and makes (and records) the copy
+/// itself, as the op layer does.
+///
+/// ```
+/// use strider::gpu::{needs_detach, GpuBuffer, GpuDevice, GpuView};
+/// use strider::DType;
+/// let Ok(dev) = GpuDevice::default_device() else { return };
+/// let buf = GpuBuffer::zeros(&dev, 64).unwrap();
+/// let v = |strides, offset| GpuView { buf: &buf, dtype: DType::F32, strides, offset };
+/// // x += x: the same elements, no copy.
+/// assert!(!needs_detach(&v(&[1], 0), &v(&[1], 0), &[8]));
+/// // x[1:] += x[:-1]: overlapping, copied.
+/// assert!(needs_detach(&v(&[1], 1), &v(&[1], 0), &[8]));
+/// // x[:8] += x[8:]: other elements of the same buffer, copied too.
+/// assert!(needs_detach(&v(&[1], 0), &v(&[1], 8), &[8]));
+/// ```
+pub fn needs_detach(out: &GpuView, input: &GpuView, shape: &[usize]) -> bool {
+    input.buf.id() == out.buf.id() && !shape.contains(&0) && !same_elements(out, input, shape)
+}
+
+/// Launch the (checked, non-empty) elementwise `op`. With `allow_alias`, an
+/// input that is the output element for element is read through the
+/// output's binding; every other input on the output's buffer is detached.
+fn launch_elementwise(
+    dev: &GpuDevice,
+    op: &ElementwiseOp,
+    shape: &[usize],
+    out: &GpuView,
+    inputs: &[GpuView],
+    n: u64,
+    allow_alias: bool,
+) -> Result<()> {
+    const OP: &str = "elementwise";
+    let aliased: Vec<bool> = inputs
+        .iter()
+        .map(|v| allow_alias && same_elements(out, v, shape))
+        .collect();
+    // Other inputs that share the output's buffer are read from a copy.
     let mut detached: Vec<Option<(GpuBuffer, usize)>> = Vec::with_capacity(inputs.len());
-    for v in inputs {
-        detached.push(if v.buf.id() == out.buf.id() {
+    for (v, &a) in inputs.iter().zip(&aliased) {
+        detached.push(if v.buf.id() == out.buf.id() && !a {
             Some(detach(dev, v.buf, v.dtype, shape, v.strides, v.offset)?)
         } else {
             None
@@ -727,6 +919,8 @@ pub fn elementwise(
     let dts: Vec<DType> = std::iter::once(out.dtype)
         .chain(inputs.iter().map(|v| v.dtype))
         .collect();
+    // Operand k (0 = output) is read through the output's binding.
+    let through_out = |k: usize| k > 0 && aliased[k - 1];
 
     let all_strides: Vec<Vec<isize>> = std::iter::once(out)
         .chain(inputs)
@@ -739,7 +933,7 @@ pub fn elementwise(
             .iter()
             .all(|s| s.first().is_none_or(|&x| x == 0 || x == 1));
     let packed = codegen::is_packed(op.out);
-    if packed && !contig && !(cshape.len() == 1 && cstrides[0][0] == 1) {
+    if packed && cstrides[0] != c_strides(&cshape) {
         return Err(Error::DType {
             op: OP,
             reason: format!(
@@ -763,11 +957,18 @@ pub fn elementwise(
         compute: op.compute,
         out: op.out,
         strided: !contig,
+        steps: kstrides
+            .iter()
+            .map(|s| {
+                if contig {
+                    s[0].unsigned_abs() as u32
+                } else {
+                    1
+                }
+            })
+            .collect(),
+        aliased: (0..inputs.len()).filter(|&k| aliased[k]).collect(),
     };
-    let key = spec.key();
-    let mut slots = vec![(1, Access::ReadWrite)];
-    slots.extend((0..inputs.len()).map(|k| (k as u32 + 2, Access::Read)));
-    let kernel = launch::kernel(dev, OP, &key, "main", &slots, || spec.source())?;
 
     let operands: Vec<Operand> = (0..dts.len())
         .map(|k| Operand {
@@ -797,17 +998,40 @@ pub fn elementwise(
             (a, b)
         }
     };
-    let chunks = launch::plan(
+    let planned = launch::plan(
         &dev.ctx.launch,
         items,
         max_threads(dev),
         &operands,
         &|_, a, b| logical(a, b),
-    )
-    .ok_or_else(|| Error::Device {
-        op: OP,
-        reason: format!("{}: no chunking fits the binding limit", op.name),
-    })?;
+    );
+    let Some(chunks) = planned else {
+        if packed {
+            // The inputs of one output word span more than a binding: compute
+            // unpacked, then pack with a contiguous copy.
+            return elementwise_via_unpacked(dev, op, shape, out, inputs);
+        }
+        return Err(Error::Device {
+            op: OP,
+            reason: format!("{}: no chunking fits the binding limit", op.name),
+        });
+    };
+    // An aliased input is read through the output's window: its elements
+    // must lie inside that window in every chunk. (They always do for an
+    // input that is the output element for element; if not, correctness
+    // first: detach it like any other input on the output's buffer.)
+    let fits = chunks.iter().all(|c| {
+        let w0 = &c.windows[0];
+        c.windows.iter().enumerate().all(|(k, w)| {
+            !through_out(k) || (w.offset >= w0.offset && w.offset + w.size <= w0.offset + w0.size)
+        })
+    });
+    if !fits {
+        return launch_elementwise(dev, op, shape, out, inputs, n, false);
+    }
+
+    let key = spec.key();
+    let kernel = launch::kernel(dev, OP, &key, "main", &spec.slots(), || spec.source())?;
 
     let rank = kshape.len();
     for chunk in &chunks {
@@ -828,12 +1052,25 @@ pub fn elementwise(
             0,
         ];
         params.extend(kshape.iter().map(|&d| d as u32));
+        let w0 = &chunk.windows[0];
         for (k, w) in chunk.windows.iter().enumerate() {
-            params.push(wrap(w.elem_offset));
+            let elem_offset = if through_out(k) {
+                // Relative to the output's window (same buffer and dtype).
+                w0.elem_offset + offsets[k] as i64 - offsets[0] as i64
+            } else {
+                w.elem_offset
+            };
+            params.push(wrap(elem_offset));
             params.extend(kstrides[k].iter().map(|&s| wrap(s as i64)));
         }
-        let bindings: Vec<(&GpuBuffer, &launch::Window)> =
-            bufs.iter().copied().zip(&chunk.windows).collect();
+        let bindings: Vec<(&GpuBuffer, &launch::Window)> = bufs
+            .iter()
+            .copied()
+            .zip(&chunk.windows)
+            .enumerate()
+            .filter(|(k, _)| !through_out(*k))
+            .map(|(_, b)| b)
+            .collect();
         launch::dispatch(
             dev,
             OP,
@@ -844,6 +1081,39 @@ pub fn elementwise(
         )?;
     }
     Ok(())
+}
+
+/// Run `op` with a packed output through a contiguous temporary holding the
+/// compute type (uint8 and bool as u32, bfloat16 as f32), then convert and
+/// pack that into `out` (C-contiguous). Gives the same values as the direct
+/// kernel: the conversion to the output dtype is the same, only later.
+fn elementwise_via_unpacked(
+    dev: &GpuDevice,
+    op: &ElementwiseOp,
+    shape: &[usize],
+    out: &GpuView,
+    inputs: &[GpuView],
+) -> Result<()> {
+    let tmp_dtype = match op.compute {
+        DType::U8 | DType::Bool => DType::U32,
+        DType::BF16 => DType::F32,
+        other => other,
+    };
+    let n: usize = shape.iter().product();
+    let tmp = GpuBuffer::empty(dev, (n * tmp_dtype.itemsize()) as u64)?;
+    let strides = c_strides(shape);
+    let tmp_view = GpuView {
+        buf: &tmp,
+        dtype: tmp_dtype,
+        strides: &strides,
+        offset: 0,
+    };
+    let first = ElementwiseOp {
+        out: tmp_dtype,
+        ..*op
+    };
+    elementwise(dev, &first, shape, &tmp_view, inputs)?;
+    copy(dev, shape, out, &tmp_view)
 }
 
 /// Copy `input` into `out` over `shape`, converting to `out.dtype`
@@ -984,7 +1254,8 @@ pub fn reduce(
     same_device(name, dev, input.buf)?;
     same_device(name, dev, out.buf)?;
     let full_shape: Vec<usize> = outer_shape.iter().chain(reduced_shape).copied().collect();
-    if outer_strides_in.len() != outer_shape.len() || reduced_strides_in.len() != reduced_shape.len()
+    if outer_strides_in.len() != outer_shape.len()
+        || reduced_strides_in.len() != reduced_shape.len()
     {
         return Err(Error::Value {
             op: name,
@@ -1011,6 +1282,8 @@ pub fn reduce(
             ),
         });
     }
+    let n_out = checked_size(name, outer_shape, 1 << 31)?;
+    let m = checked_size(name, reduced_shape, 1 << 31)?;
     check_bounds(
         name,
         input.buf,
@@ -1019,7 +1292,14 @@ pub fn reduce(
         &full_strides,
         input.offset,
     )?;
-    check_bounds(name, out.buf, out.dtype, outer_shape, out.strides, out.offset)?;
+    check_bounds(
+        name,
+        out.buf,
+        out.dtype,
+        outer_shape,
+        out.strides,
+        out.offset,
+    )?;
     if !op.accepts_acc(acc) {
         return Err(Error::DType {
             op: name,
@@ -1033,8 +1313,6 @@ pub fn reduce(
         });
     }
     dev.check_dtypes(name, &[input.dtype, acc, out.dtype])?;
-    let n_out = checked_size(name, outer_shape, 1 << 31)?;
-    let m = checked_size(name, reduced_shape, 1 << 31)?;
     if n_out == 0 {
         return Ok(());
     }
@@ -1258,17 +1536,18 @@ fn reduce_passes(
             } else {
                 max_threads(dev)
             };
-            let Some(chunks) = launch::plan(&dev.ctx.launch, items, limit, &operands, &span)
-            else {
+            let Some(chunks) = launch::plan(&dev.ctx.launch, items, limit, &operands, &span) else {
                 continue;
             };
             let key = spec.key();
-            let kernel = launch::kernel(dev, name, &key, spec.entry_point(), &spec.slots(), || {
-                spec.source()
-            })?;
+            let kernel =
+                launch::kernel(dev, name, &key, spec.entry_point(), &spec.slots(), || {
+                    spec.source()
+                })?;
             for c in &chunks {
                 let w = &c.windows;
-                let shift = |a: usize, b: usize| w.get(b).map_or(0, |wb| wb.elem_offset - w[a].elem_offset);
+                let shift =
+                    |a: usize, b: usize| w.get(b).map_or(0, |wb| wb.elem_offset - w[a].elem_offset);
                 let mut params = vec![
                     c.len as u32,
                     c.first as u32,
@@ -1277,7 +1556,11 @@ fn reduce_passes(
                     m as u32,
                     parts as u32,
                     chunk as u32,
-                    wrap(if src.idx.is_some() { shift(n_outputs, n_outputs + 1) } else { 0 }),
+                    wrap(if src.idx.is_some() {
+                        shift(n_outputs, n_outputs + 1)
+                    } else {
+                        0
+                    }),
                     wrap(if n_outputs == 2 { shift(0, 1) } else { 0 }),
                     0,
                 ];

@@ -307,6 +307,16 @@ pub(crate) fn dispatch(
     if groups == 0 {
         return Ok(());
     }
+    if 4 * params.len() as u64 > ARENA_CHUNK {
+        return Err(Error::Value {
+            op,
+            reason: format!(
+                "kernel {} needs {} parameter words; coalesce or reduce the rank",
+                kernel.name,
+                params.len()
+            ),
+        });
+    }
     let (x, y) = grid(&dev.ctx.launch, groups);
     dev.check(op)?;
     let mut batch = lock(&dev.ctx.batch);
@@ -380,11 +390,11 @@ pub(crate) struct Chunk {
 pub(crate) fn full_extent(shape: &[usize], strides: &[isize]) -> (i64, i64) {
     let (mut lo, mut hi) = (0i64, 0i64);
     for (&n, &s) in shape.iter().zip(strides) {
-        let reach = (n.max(1) as i64 - 1) * s as i64;
+        let reach = (n.max(1) as i64 - 1).saturating_mul(s as i64);
         if reach < 0 {
-            lo += reach;
+            lo = lo.saturating_add(reach);
         } else {
-            hi += reach;
+            hi = hi.saturating_add(reach);
         }
     }
     (lo, hi)

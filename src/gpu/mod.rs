@@ -22,9 +22,40 @@
 //! `uint8` and `bool` four to a 32-bit word and `bfloat16` two to a word,
 //! unpacked on read, and written by invocations that each own whole words.
 //!
-//! Without an adapter every entry point returns [`Error::Device`](crate::Error::Device)
-//! saying how to get one (on Linux, `apt-get install mesa-vulkan-drivers`
-//! gives the lavapipe software adapter) and that `Device::Cpu` needs none.
+//! A packed output must be C-contiguous over the op shape (any element
+//! offset); a strided packed output is refused with
+//! [`Error::DType`](crate::Error::DType) for now, and the op layer computes
+//! into a contiguous temporary instead. (A scatter into a strided packed
+//! array needs word ownership by output word, which is future work.)
+//!
+//! Sizes: grids with more than `max_compute_workgroups_per_dimension`
+//! workgroups use a second dimension; arrays whose bindings would exceed
+//! `max_storage_buffer_binding_size` are processed in chunks, each binding
+//! an aligned window of every buffer, with the element offsets relative to
+//! the windows passed in the parameters. One launch indexes at most
+//! 2^32 - 1 elements (2^31 for a reduction's outputs or reduced block).
+//!
+//! Ordering and aliasing: everything recorded on a device runs in recording
+//! order; [`upload`] fills a fresh buffer before any later kernel reads it,
+//! and [`GpuBuffer::write`] submits earlier work first. In-place calls read
+//! the old values, as NumPy's do. wgpu cannot bind one buffer both read-only
+//! and read-write in a dispatch, so an input on the output's buffer that is
+//! the output element for element (`x += 1`, `x = abs(x)`) is read through
+//! the output's own binding (kernel variants named `..._a{k}`), with no
+//! copy: each invocation reads exactly the elements, or for packed dtypes
+//! the 32-bit words, that it writes. Any other input on the output's buffer
+//! is copied on the device first; [`needs_detach`] says when, so that the
+//! op layer makes that copy itself and records it in the copy ledger. The
+//! GPU layer's own copy remains as a safety net for direct callers.
+//!
+//! Errors: without an adapter, [`GpuDevice::default_device`] and
+//! [`GpuDevice::new`] return [`Error::Device`](crate::Error::Device) saying
+//! how to get one (on Linux, `apt-get install mesa-vulkan-drivers` gives the
+//! lavapipe software adapter) and how to stay on the CPU (`Device::Cpu`).
+//! wgpu's validation errors, out-of-memory and device loss are captured
+//! (error scopes around pipeline creation, an uncaptured-error handler and a
+//! device-lost callback otherwise) and returned as `Error::Device` by the
+//! next call that checks; nothing panics.
 
 mod buffer;
 mod codegen;
@@ -34,8 +65,12 @@ mod launch;
 pub mod template;
 
 pub use buffer::{download, upload, GpuBuffer};
-pub use context::{AdapterInfo, GpuDevice, GpuOptions, DEFAULT_BATCH_LIMIT, DEFAULT_POOL_LIMIT, WORKGROUP_SIZE};
-pub use kernels::{copy, elementwise, reduce, ElementwiseOp, GpuView, ReduceOp, MAX_INPUTS};
+pub use context::{
+    AdapterInfo, GpuDevice, GpuOptions, DEFAULT_BATCH_LIMIT, DEFAULT_POOL_LIMIT, WORKGROUP_SIZE,
+};
+pub use kernels::{
+    copy, elementwise, needs_detach, reduce, ElementwiseOp, GpuView, ReduceOp, MAX_INPUTS,
+};
 
 #[cfg(test)]
 mod tests;

@@ -62,7 +62,10 @@ pub fn fill(template_name: &str, template: &str, vars: &[(&str, &str)]) -> Resul
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
             return Err(template_err(
                 template_name,
-                format!("line {line}: malformed placeholder `{{{{{}}}}}`", &after[..close]),
+                format!(
+                    "line {line}: malformed placeholder `{{{{{}}}}}`",
+                    &after[..close]
+                ),
             ));
         }
         match vars.iter().position(|(n, _)| *n == name) {

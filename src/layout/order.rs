@@ -224,19 +224,52 @@ pub fn binary_output_layout(out_shape: &[usize], operands: &[&Layout]) -> Layout
             _ => fast_order = Some(Some(this)),
         }
     }
-    let perm = match fast_order {
-        Some(Some(Order::F)) => f_perm(n),
-        Some(_) => c_perm(n),
-        None => {
-            let strides: Vec<Vec<isize>> = operands
-                .iter()
-                .map(|l| l.broadcast_strides(out_shape))
-                .collect();
-            let views: Vec<&[isize]> = strides.iter().map(|s| s.as_slice()).collect();
-            iter_perm(out_shape, &views)
-        }
-    };
-    dense_layout_for_perm(out_shape, &perm)
+    match fast_order {
+        Some(Some(Order::F)) => dense_layout_for_perm(out_shape, &f_perm(n)),
+        Some(_) => dense_layout_for_perm(out_shape, &c_perm(n)),
+        None => iter_output_layout(out_shape, operands),
+    }
+}
+
+/// The layout NumPy's iterator (NpyIter) allocates for a ufunc result of
+/// shape `out_shape`: dense strides in the [`iter_perm`] order of the
+/// operands broadcast to `out_shape` (6.6 without the fast path). Size 0:
+/// every stride 0.
+///
+/// ```
+/// use strider::layout::{Layout, Order, order::iter_output_layout};
+/// let f = Layout::contiguous("example", &[1, 3, 2], Order::F).unwrap();
+/// // The length-1 axis keeps its place (an F allocation would give it stride 1).
+/// assert_eq!(iter_output_layout(&[1, 3, 2], &[&f]).strides(), &[6, 1, 3]);
+/// ```
+pub fn iter_output_layout(out_shape: &[usize], operands: &[&Layout]) -> Layout {
+    let strides: Vec<Vec<isize>> = operands
+        .iter()
+        .map(|l| l.broadcast_strides(out_shape))
+        .collect();
+    let views: Vec<&[isize]> = strides.iter().map(|s| s.as_slice()).collect();
+    dense_layout_for_perm(out_shape, &iter_perm(out_shape, &views))
+}
+
+/// The layout of a ufunc result when `casts[i]` says whether operand `i`
+/// must be cast to the loop dtype. NumPy copies a 0-d or 1-d operand that
+/// needs a cast and keeps its fast path ([`binary_output_layout`]), but an
+/// operand of two or more dimensions that needs one sends the call through
+/// its iterator ([`iter_output_layout`]). The two differ only in the strides
+/// of length-1 axes.
+///
+/// ```
+/// use strider::layout::{Layout, Order, order::ufunc_output_layout};
+/// let f = Layout::contiguous("example", &[1, 3, 2], Order::F).unwrap();
+/// assert_eq!(ufunc_output_layout(&[1, 3, 2], &[&f, &f], &[false, false]).strides(), &[1, 1, 3]);
+/// assert_eq!(ufunc_output_layout(&[1, 3, 2], &[&f, &f], &[true, false]).strides(), &[6, 1, 3]);
+/// ```
+pub fn ufunc_output_layout(out_shape: &[usize], operands: &[&Layout], casts: &[bool]) -> Layout {
+    let cast_nd = operands.iter().zip(casts).any(|(l, &cast)| cast && l.ndim() >= 2);
+    match cast_nd {
+        true => iter_output_layout(out_shape, operands),
+        false => binary_output_layout(out_shape, operands),
+    }
 }
 
 /// The layout of a `sum`/`mean`/`max`/`min` result (6.7): the [`iter_perm`]

@@ -92,6 +92,25 @@ impl Layout {
         if new_shape == self.shape() {
             return Some(self.clone());
         }
+        self.reshape_view_resolved(new_shape, order)
+    }
+
+    /// [`Layout::reshape_view`] without rule 1: the view NumPy makes when the
+    /// shape *as written* differs from the old one although it resolves to
+    /// it (NumPy compares the requested shape before replacing its `-1`, so
+    /// `x.reshape(-1)` of a 1-D `x` goes through rules 4 and 5), and after a
+    /// `copy=True` copy. Only the strides of length-1 axes and of empty
+    /// arrays can differ from the ones rule 1 keeps. No data is copied.
+    ///
+    /// ```
+    /// use strider::layout::{Layout, Order, SliceItem};
+    /// let x = Layout::contiguous("example", &[4], Order::C).unwrap();
+    /// let last = x.slice("example", &[SliceItem::range_step(3, 4, 1)]).unwrap();
+    /// let rev = last.slice("example", &[SliceItem::step(-1)]).unwrap(); // (1,), stride -1
+    /// assert_eq!(rev.reshape_view(&[1], Order::C).unwrap().strides(), &[-1]);
+    /// assert_eq!(rev.reshape_view_resolved(&[1], Order::C).unwrap().strides(), &[1]);
+    /// ```
+    pub fn reshape_view_resolved(&self, new_shape: &[usize], order: Order) -> Option<Layout> {
         if checked_size(new_shape) != Some(self.size()) {
             return None;
         }

@@ -6,9 +6,9 @@ use crate::array::Array;
 use crate::cpu::{self, RawOperand};
 use crate::dtype::{Casting, DType, Kind};
 use crate::error::{Error, Result};
-use crate::layout::order::binary_output_layout;
+use crate::layout::order::ufunc_output_layout;
 use crate::layout::{broadcast_shapes, Layout};
-use crate::scalar::{Operand, Scalar};
+use crate::scalar::{int_fits, Operand, Scalar};
 use crate::storage::LockSet;
 
 /// Turns a weak scalar into a 0-d array of the dtype it takes against
@@ -54,7 +54,12 @@ impl<T: super::math::Math> CpuBinary<T, ()> for BinaryRun<'_> {
 
 /// Fails when a signed-integer power has a negative exponent, as NumPy does.
 fn check_int_power(op: BinaryOp, loop_dtype: DType, exponent: &Array) -> Result<()> {
-    if op != BinaryOp::Power || loop_dtype.kind() != Kind::Int || exponent.size() == 0 {
+    // On a GPU, integer power is refused before it runs (see ops::gpu).
+    if op != BinaryOp::Power
+        || loop_dtype.kind() != Kind::Int
+        || exponent.size() == 0
+        || !exponent.device().is_cpu()
+    {
         return Ok(());
     }
     let min = exponent
@@ -68,6 +73,26 @@ fn check_int_power(op: BinaryOp, loop_dtype: DType, exponent: &Array) -> Result<
         });
     }
     Ok(())
+}
+
+/// The device of the array operands (and of `out`, if given): scalars
+/// follow the arrays; arrays on different devices are an error.
+pub(crate) fn operand_device(
+    op: &'static str,
+    operands: &[Operand<'_>],
+    out: Option<&Array>,
+) -> Result<crate::Device> {
+    let mut devices: Vec<crate::Device> = operands
+        .iter()
+        .filter_map(|o| match o {
+            Operand::Array(a) => Some(a.device()),
+            Operand::Scalar(_) => None,
+        })
+        .collect();
+    if let Some(o) = out {
+        devices.push(o.device());
+    }
+    crate::Device::common(op, &devices)
 }
 
 /// Returns `src` itself when it cannot disturb a kernel writing `dst`, or a
@@ -84,7 +109,7 @@ pub(crate) fn guard_overlap(op: &'static str, dst: &Array, src: &Array) -> Resul
     }
     let reason = "the source overlaps the destination";
     crate::storage::ledger::check_implicit(op, reason, src.nbytes())?;
-    let out = Array::alloc(
+    let out = src.alloc_like(
         op,
         crate::layout::order::copy_layout(src.layout(), crate::Order::K),
         src.dtype(),
@@ -97,6 +122,10 @@ pub(crate) fn guard_overlap(op: &'static str, dst: &Array, src: &Array) -> Resul
 /// Runs `op` over `a` and `b` (broadcast to `out`'s shape) into `out`,
 /// computing in `loop_dtype`.
 fn run_binary(op: BinaryOp, loop_dtype: DType, a: &Array, b: &Array, out: &Array) -> Result<()> {
+    #[cfg(feature = "gpu")]
+    if out.gpu_buffer().is_some() {
+        return super::gpu::binary(op, loop_dtype, a, b, out);
+    }
     let sa = a.layout().broadcast_strides(out.shape());
     let sb = b.layout().broadcast_strides(out.shape());
     let so = out.layout().strides().to_vec();
@@ -178,14 +207,93 @@ impl Array {
 /// As [`Array::binary`].
 pub fn binary_operands(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Array> {
     let name = op.name();
+    let device = operand_device(name, &[x, y], None)?;
+    if let Some((arr, answer)) = out_of_range_comparison(op, x, y) {
+        let layout = ufunc_output_layout(arr.shape(), &[arr.layout()], &[false]);
+        let out = Array::alloc_on(&device, name, layout, DType::Bool)?;
+        out.fill(answer)?;
+        return Ok(out);
+    }
     let (a, b) = resolve_pair(name, x, y)?;
     let (loop_dtype, out_dtype) = op.types(a.dtype(), b.dtype())?;
     check_int_power(op, loop_dtype, &b)?;
     let shape = broadcast_shapes(name, &[a.shape(), b.shape()])?;
     let layouts: [&Layout; 2] = [a.layout(), b.layout()];
-    let out = Array::alloc(name, binary_output_layout(&shape, &layouts), out_dtype)?;
+    let casts = [a.dtype() != loop_dtype, b.dtype() != loop_dtype];
+    let out = Array::alloc_on(
+        &device,
+        name,
+        ufunc_output_layout(&shape, &layouts, &casts),
+        out_dtype,
+    )?;
     run_binary(op, loop_dtype, &a, &b, &out)?;
     Ok(out)
+}
+
+/// Checks that a result of dtype `res_dtype` computed from operands of
+/// `shapes` can be written into `out`: the dtype casts under `same_kind`,
+/// `out` is writeable, and the operands broadcast to `out`'s shape.
+fn check_out(name: &'static str, res_dtype: DType, shapes: &[&[usize]], out: &Array) -> Result<()> {
+    if !DType::can_cast(res_dtype, out.dtype(), Casting::SameKind) {
+        return Err(Error::DType {
+            op: name,
+            reason: format!(
+                "Cannot cast ufunc '{name}' output from dtype('{res_dtype}') to dtype('{}') \
+                 with casting rule 'same_kind'",
+                out.dtype()
+            ),
+        });
+    }
+    out.require_writeable(name)?;
+    let mut all: Vec<&[usize]> = shapes.to_vec();
+    all.push(out.shape());
+    let shape = broadcast_shapes(name, &all)?;
+    if shape != out.shape() {
+        return Err(Error::Broadcast {
+            op: name,
+            shapes: all.iter().map(|s| s.to_vec()).collect(),
+            detail: format!(
+                "the result of shape {} does not fit the output of shape {}",
+                crate::error::fmt_shape(&shape),
+                crate::error::fmt_shape(out.shape())
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// NumPy 2 compares an integer array with a Python integer outside the
+/// array's dtype by value instead of refusing the scalar (`uint8_array <
+/// -2` is all false, `int32_array != 2**40` all true): the scalar lies
+/// beyond every element, so one bool answers the whole comparison. Returns
+/// the array and that answer for such a call, `None` otherwise.
+fn out_of_range_comparison<'a>(
+    op: BinaryOp,
+    x: Operand<'a>,
+    y: Operand<'a>,
+) -> Option<(&'a Array, bool)> {
+    use std::cmp::Ordering::{Greater, Less};
+    let (arr, v, scalar_first) = match (x, y) {
+        (Operand::Array(a), Operand::Scalar(Scalar::Int(v))) => (a, v, false),
+        (Operand::Scalar(Scalar::Int(v)), Operand::Array(a)) => (a, v, true),
+        _ => return None,
+    };
+    if !arr.dtype().is_integer() || int_fits(v, arr.dtype()) {
+        return None;
+    }
+    // How the left operand compares with the right one, for every element.
+    let left_vs_right = match (v > 0, scalar_first) {
+        (true, false) | (false, true) => Less,
+        (true, true) | (false, false) => Greater,
+    };
+    let answer = match op {
+        BinaryOp::Less | BinaryOp::LessEqual => left_vs_right == Less,
+        BinaryOp::Greater | BinaryOp::GreaterEqual => left_vs_right == Greater,
+        BinaryOp::Equal => false,
+        BinaryOp::NotEqual => true,
+        _ => return None,
+    };
+    Some((arr, answer))
 }
 
 /// A binary ufunc over two operands into `out`.
@@ -199,31 +307,14 @@ pub fn binary_operands_into(
     out: &Array,
 ) -> Result<()> {
     let name = op.name();
+    operand_device(name, &[x, y], Some(out))?;
+    if let Some((arr, answer)) = out_of_range_comparison(op, x, y) {
+        check_out(name, DType::Bool, &[arr.shape()], out)?;
+        return out.fill(answer);
+    }
     let (a, b) = resolve_pair(name, x, y)?;
     let (loop_dtype, res_dtype) = op.types(a.dtype(), b.dtype())?;
-    if !DType::can_cast(res_dtype, out.dtype(), Casting::SameKind) {
-        return Err(Error::DType {
-            op: name,
-            reason: format!(
-                "Cannot cast ufunc '{name}' output from dtype('{res_dtype}') to dtype('{}') \
-                 with casting rule 'same_kind'",
-                out.dtype()
-            ),
-        });
-    }
-    out.require_writeable(name)?;
-    let shape = broadcast_shapes(name, &[a.shape(), b.shape(), out.shape()])?;
-    if shape != out.shape() {
-        return Err(Error::Broadcast {
-            op: name,
-            shapes: vec![a.shape().to_vec(), b.shape().to_vec(), out.shape().to_vec()],
-            detail: format!(
-                "the result of shape {} does not fit the output of shape {}",
-                crate::error::fmt_shape(&shape),
-                crate::error::fmt_shape(out.shape())
-            ),
-        });
-    }
+    check_out(name, res_dtype, &[a.shape(), b.shape()], out)?;
     check_int_power(op, loop_dtype, &b)?;
     let a = guard_overlap(name, out, &a)?;
     let b = guard_overlap(name, out, &b)?;

@@ -4,6 +4,8 @@
 //! `binary.rs`, `unary.rs`, `select.rs` (where, clip) and `reduce.rs`.
 
 pub(crate) mod binary;
+#[cfg(feature = "gpu")]
+pub(crate) mod gpu;
 pub(crate) mod math;
 pub(crate) mod reduce;
 pub(crate) mod select;

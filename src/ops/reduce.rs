@@ -185,7 +185,6 @@ impl Array {
     /// ```
     pub fn reduce(&self, op: ReduceOp, axes: impl Into<Axes>, keepdims: bool) -> Result<Array> {
         let name = op.name();
-        self.require_cpu(name)?;
         let ndim = self.ndim();
         let axes: Vec<usize> = match axes.into() {
             Axes::All => (0..ndim).collect(),
@@ -236,7 +235,7 @@ impl Array {
         } else {
             reduce_output_layout(self.layout(), &axes, keepdims)
         };
-        let out = Array::alloc(name, out_layout, op.result_dtype(self.dtype()))?;
+        let out = self.alloc_like(name, out_layout, op.result_dtype(self.dtype()))?;
         // Output strides over the kept input axes, in input order.
         let out_strides: Vec<isize> = if keepdims {
             (0..ndim)
@@ -250,6 +249,22 @@ impl Array {
             .filter(|&d| !reduced[d])
             .map(|d| self.layout().strides()[d])
             .collect();
+        #[cfg(feature = "gpu")]
+        if self.gpu_buffer().is_some() {
+            let red_shape: Vec<usize> = axes.iter().map(|&d| self.shape()[d]).collect();
+            let red_strides: Vec<isize> = axes.iter().map(|&d| self.layout().strides()[d]).collect();
+            crate::ops::gpu::reduce(
+                op,
+                self,
+                &kept_shape,
+                &in_kept,
+                &red_shape,
+                &red_strides,
+                &out,
+                &out_strides,
+            )?;
+            return Ok(out);
+        }
         let red = ReducedAxes::new(
             &axes.iter().map(|&d| self.shape()[d]).collect::<Vec<_>>(),
             &axes

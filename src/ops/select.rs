@@ -55,15 +55,26 @@ pub fn where_<'a, 'b>(
     y: impl Into<Operand<'b>>,
 ) -> Result<Array> {
     let op = "where";
-    let v = resolve_all(op, &[x.into(), y.into()])?;
+    let (x, y) = (x.into(), y.into());
+    let device = super::binary::operand_device(op, &[Operand::Array(cond), x, y], None)?;
+    let v = resolve_all(op, &[x, y])?;
     let (x, y) = (&v[0], &v[1]);
     let dtype = DType::promote(x.dtype(), y.dtype());
     let shape = broadcast_shapes(op, &[cond.shape(), x.shape(), y.shape()])?;
-    let out = Array::alloc(
+    let out = Array::alloc_on(
+        &device,
         op,
         binary_output_layout(&shape, &[cond.layout(), x.layout(), y.layout()]),
         dtype,
     )?;
+    #[cfg(feature = "gpu")]
+    if !device.is_cpu() {
+        // The kernel converts inputs to the result dtype, so make the
+        // condition exactly 0/1 first.
+        let c = if cond.dtype() == DType::Bool { cond.clone() } else { cond.not_equal(0)? };
+        super::gpu::select(&c, x, y, &out)?;
+        return Ok(out);
+    }
     let strides: Vec<Vec<isize>> = [cond, x, y]
         .iter()
         .map(|a| a.layout().broadcast_strides(&shape))
@@ -100,7 +111,9 @@ impl Array {
         hi: impl Into<Operand<'b>>,
     ) -> Result<Array> {
         let op = "clip";
-        let v = resolve_all(op, &[Operand::Array(self), lo.into(), hi.into()])?;
+        let (lo, hi) = (lo.into(), hi.into());
+        let device = super::binary::operand_device(op, &[Operand::Array(self), lo, hi], None)?;
+        let v = resolve_all(op, &[Operand::Array(self), lo, hi])?;
         let dtype = DType::promote(DType::promote(v[0].dtype(), v[1].dtype()), v[2].dtype());
         if dtype == DType::Bool {
             return Err(Error::DType {
@@ -109,11 +122,17 @@ impl Array {
             });
         }
         let shape = broadcast_shapes(op, &[v[0].shape(), v[1].shape(), v[2].shape()])?;
-        let out = Array::alloc(
+        let out = Array::alloc_on(
+            &device,
             op,
             binary_output_layout(&shape, &[v[0].layout(), v[1].layout(), v[2].layout()]),
             dtype,
         )?;
+        #[cfg(feature = "gpu")]
+        if !device.is_cpu() {
+            super::gpu::clip(&v[0], &v[1], &v[2], &out)?;
+            return Ok(out);
+        }
         let strides: Vec<Vec<isize>> = v
             .iter()
             .map(|a| a.layout().broadcast_strides(&shape))

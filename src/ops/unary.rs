@@ -5,7 +5,7 @@ use crate::array::Array;
 use crate::cpu::{self, RawOperand};
 use crate::dtype::{Casting, DType};
 use crate::error::{Error, Result};
-use crate::layout::order::binary_output_layout;
+use crate::layout::order::ufunc_output_layout;
 
 struct UnaryRun<'a> {
     shape: &'a [usize],
@@ -22,6 +22,11 @@ impl<T: super::math::Math> CpuUnary<T, ()> for UnaryRun<'_> {
 }
 
 fn run_unary(op: UnaryOp, loop_dtype: DType, a: &Array, out: &Array) -> Result<()> {
+    crate::Device::common(op.name(), &[a.device(), out.device()])?;
+    #[cfg(feature = "gpu")]
+    if out.gpu_buffer().is_some() {
+        return super::gpu::unary(op, loop_dtype, a, out);
+    }
     let sa = a.layout().broadcast_strides(out.shape());
     let so = out.layout().strides().to_vec();
     out.with_locks(op.name(), &[a], |locks| {
@@ -48,9 +53,13 @@ impl Array {
     /// ```
     pub fn unary(&self, op: UnaryOp) -> Result<Array> {
         let (loop_dtype, out_dtype) = op.types(self.dtype())?;
-        let out = Array::alloc(
+        let out = self.alloc_like(
             op.name(),
-            binary_output_layout(self.shape(), &[self.layout()]),
+            ufunc_output_layout(
+                self.shape(),
+                &[self.layout()],
+                &[self.dtype() != loop_dtype],
+            ),
             out_dtype,
         )?;
         run_unary(op, loop_dtype, self, &out)?;

@@ -159,6 +159,24 @@ impl CpuData {
         }
     }
 
+    /// Elements `start..start + len` as little-endian bytes, borrowed from the
+    /// buffer (no copy) on little-endian machines.
+    pub fn le_bytes(&self, start: usize, len: usize) -> &[u8] {
+        let r = start..start + len;
+        match self {
+            CpuData::Bool(v) => bytemuck::cast_slice(&v[r]),
+            CpuData::U8(v) => &v[r],
+            CpuData::I32(v) => bytemuck::cast_slice(&v[r]),
+            CpuData::U32(v) => bytemuck::cast_slice(&v[r]),
+            CpuData::I64(v) => bytemuck::cast_slice(&v[r]),
+            CpuData::U64(v) => bytemuck::cast_slice(&v[r]),
+            CpuData::F16(v) => bytemuck::cast_slice(&v[r]),
+            CpuData::BF16(v) => bytemuck::cast_slice(&v[r]),
+            CpuData::F32(v) => bytemuck::cast_slice(&v[r]),
+            CpuData::F64(v) => bytemuck::cast_slice(&v[r]),
+        }
+    }
+
     /// Builds a buffer from little-endian bytes; `bytes.len()` must be a
     /// multiple of the itemsize (checked by the caller). Bool bytes other
     /// than 0 become true.
@@ -189,6 +207,10 @@ impl CpuData {
 pub(crate) enum Storage {
     /// Host memory behind a read-write lock.
     Cpu(RwLock<CpuData>),
+    /// Device memory on a GPU. Kernels are ordered by the device's queue;
+    /// the host never maps it except through recorded transfers.
+    #[cfg(feature = "gpu")]
+    Gpu(crate::gpu::GpuBuffer),
 }
 
 /// One allocation: a dtype, a length in elements, a device, and a unique id.
@@ -210,6 +232,26 @@ impl Buffer {
             dtype: data.dtype(),
             len: data.len(),
             storage: Storage::Cpu(RwLock::new(data)),
+        }
+    }
+
+    /// A GPU buffer holding `len` elements of `dtype`.
+    #[cfg(feature = "gpu")]
+    pub(crate) fn gpu(buf: crate::gpu::GpuBuffer, dtype: DType, len: usize) -> Buffer {
+        Buffer {
+            id: NEXT_BUFFER_ID.fetch_add(1, Ordering::Relaxed),
+            dtype,
+            len,
+            storage: Storage::Gpu(buf),
+        }
+    }
+
+    /// The GPU buffer, or `None` for host memory.
+    #[cfg(feature = "gpu")]
+    pub(crate) fn gpu_buffer(&self) -> Option<&crate::gpu::GpuBuffer> {
+        match &self.storage {
+            Storage::Gpu(b) => Some(b),
+            Storage::Cpu(_) => None,
         }
     }
 
@@ -243,6 +285,8 @@ impl Buffer {
     pub(crate) fn cpu_lock(&self) -> Option<&RwLock<CpuData>> {
         match &self.storage {
             Storage::Cpu(lock) => Some(lock),
+            #[cfg(feature = "gpu")]
+            Storage::Gpu(_) => None,
         }
     }
 

@@ -1,0 +1,1412 @@
+//! Tests of the GPU layer. The shader tests need no device; the others run
+//! on any adapter (lavapipe included), skip with a message when there is
+//! none, and fail instead when `STRIDER_REQUIRE_GPU=1`.
+
+use std::collections::HashSet;
+
+use half::{bf16, f16};
+
+use super::codegen;
+use super::kernels::{ElementwiseSpec, ReduceInput, ReduceOutput, ReduceSpec};
+use super::*;
+use crate::{DType, Element};
+
+// ---------------------------------------------------------------------------
+// Every shader variant, validated by naga without a device
+// ---------------------------------------------------------------------------
+
+fn validate(name: &str, src: &str) -> std::result::Result<(), String> {
+    let module = naga::front::wgsl::parse_str(src)
+        .map_err(|e| format!("{name}: parse error:\n{}", e.emit_to_string(src)))?;
+    let caps = naga::valid::Capabilities::default()
+        | naga::valid::Capabilities::SHADER_FLOAT16
+        | naga::valid::Capabilities::FLOAT64
+        | naga::valid::Capabilities::SHADER_INT64;
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps)
+        .validate(&module)
+        .map_err(|e| format!("{name}: invalid:\n{}\n{src}", e.emit_to_string(src)))?;
+    Ok(())
+}
+
+/// Typical expressions of each arity for a compute dtype.
+fn sample_exprs(compute: DType, nin: usize) -> Vec<&'static str> {
+    let boolean = compute == DType::Bool;
+    match (nin, boolean) {
+        (1, true) => vec!["x0", "!x0"],
+        (1, false) => vec!["x0", "x0 * x0"],
+        (2, true) => vec!["x0 || x1", "x0 && x1", "x0 != x1"],
+        (2, false) => vec!["x0 + x1", "max(x0, x1)", "select(C(0), C(1), x0 < x1)"],
+        (3, true) => vec!["select(x2, x1, x0)"],
+        (_, _) => vec!["select(x2, x1, x0 > x1)", "x0 * x1 + x2"],
+    }
+}
+
+/// Steps of a contiguous variant: dense output, inputs dense or scalar
+/// (varied with `salt`).
+fn contig_steps(strided: bool, nin: usize, salt: usize) -> Vec<u32> {
+    if strided {
+        return vec![1; nin + 1];
+    }
+    (0..=nin)
+        .map(|k| if k > 0 && (k + salt) % 2 == 0 { 0 } else { 1 })
+        .collect()
+}
+
+/// Every elementwise spec family the code generates: each dtype through each
+/// arity and variant, and every (input, output) cast pair.
+fn elementwise_specs() -> Vec<ElementwiseSpec> {
+    let mut specs = Vec::new();
+    for strided in [false, true] {
+        for dt in DType::ALL {
+            for nin in 1..=3 {
+                for expr in sample_exprs(dt, nin) {
+                    specs.push(ElementwiseSpec {
+                        name: "op".into(),
+                        expr: expr.into(),
+                        inputs: vec![dt; nin],
+                        compute: dt,
+                        out: dt,
+                        strided,
+                        steps: contig_steps(strided, nin, expr.len()),
+                    });
+                }
+            }
+            for to in DType::ALL {
+                // A cast (copy/astype), and a computation in one dtype
+                // stored as another.
+                specs.push(ElementwiseSpec {
+                    name: "copy".into(),
+                    expr: "x0".into(),
+                    inputs: vec![dt],
+                    compute: to,
+                    out: to,
+                    strided,
+                    steps: vec![1, 1],
+                });
+                specs.push(ElementwiseSpec {
+                    name: "mixed".into(),
+                    expr: sample_exprs(dt, 2)[0].into(),
+                    inputs: vec![to, DType::F32],
+                    compute: dt,
+                    out: to,
+                    strided,
+                    steps: vec![1, 0, 1],
+                });
+            }
+        }
+    }
+    specs
+}
+
+fn reduce_specs() -> Vec<ReduceSpec> {
+    let unpacked: Vec<DType> = DType::ALL
+        .into_iter()
+        .filter(|d| !codegen::is_packed(*d))
+        .collect();
+    let mut specs = Vec::new();
+    for op in ReduceOp::ALL {
+        for acc in DType::ALL.into_iter().filter(|a| op.accepts_acc(*a)) {
+            let finals: Vec<DType> = if op.is_arg() {
+                vec![DType::I64, DType::I32]
+            } else {
+                unpacked.clone()
+            };
+            let inputs = DType::ALL
+                .into_iter()
+                .map(ReduceInput::Plain)
+                .chain([ReduceInput::Pairs]);
+            for input in inputs {
+                let outputs = finals
+                    .iter()
+                    .map(|d| ReduceOutput::Final(*d))
+                    .chain([ReduceOutput::Partial]);
+                for output in outputs {
+                    for group in [false, true] {
+                        specs.push(ReduceSpec {
+                            op,
+                            acc,
+                            input,
+                            output,
+                            group,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    specs
+}
+
+#[test]
+fn every_elementwise_variant_validates() {
+    let specs = elementwise_specs();
+    let mut names = HashSet::new();
+    for spec in &specs {
+        let name = spec.key().name();
+        let src = spec.source().unwrap();
+        assert!(!src.contains("{{"), "{name}: leftover placeholder");
+        validate(&name, &src).unwrap();
+        names.insert((name, spec.expr.clone()));
+    }
+    eprintln!("{} elementwise shaders validated", names.len());
+    assert!(names.len() > 500, "{} variants", names.len());
+}
+
+#[test]
+fn every_reduce_variant_validates() {
+    let mut seen = HashSet::new();
+    let mut n = 0;
+    for spec in reduce_specs() {
+        let name = spec.key().name();
+        let src = spec.source().unwrap();
+        // `group` and `thread` share a source and differ in entry point.
+        if seen.insert(src.clone()) {
+            validate(&name, &src).unwrap();
+            n += 1;
+        }
+    }
+    eprintln!("{n} distinct reduce shaders validated");
+    assert!(n > 1000, "{n} distinct reduce shaders");
+}
+
+#[test]
+fn kernel_names_follow_op_dtype_variant() {
+    let spec = ElementwiseSpec {
+        name: "add".into(),
+        expr: "x0 + x1".into(),
+        inputs: vec![DType::F32, DType::F32],
+        compute: DType::F32,
+        out: DType::F32,
+        strided: false,
+        steps: vec![1, 1, 1],
+    };
+    assert_eq!(spec.key().name(), "add_f32_contig");
+    let scalar = ElementwiseSpec {
+        steps: vec![1, 1, 0],
+        ..spec.clone()
+    };
+    assert_eq!(scalar.key().name(), "add_f32_contig_b1");
+    let spec = ElementwiseSpec {
+        inputs: vec![DType::U8, DType::I32],
+        compute: DType::I32,
+        out: DType::I32,
+        strided: true,
+        ..spec
+    };
+    assert_eq!(spec.key().name(), "add_u8-i32-i32-i32_strided");
+    let r = ReduceSpec {
+        op: ReduceOp::ArgMax,
+        acc: DType::F32,
+        input: ReduceInput::Pairs,
+        output: ReduceOutput::Final(DType::I64),
+        group: true,
+    };
+    assert_eq!(r.key().name(), "argmax_f32-i64_group_pairs_final");
+}
+
+// ---------------------------------------------------------------------------
+// Helpers for device tests
+// ---------------------------------------------------------------------------
+
+/// The shared test device, or `None` (with a message) when there is no
+/// adapter. Panics when `STRIDER_REQUIRE_GPU=1` and there is none.
+pub(crate) fn gpu() -> Option<GpuDevice> {
+    match GpuDevice::default_device() {
+        Ok(d) => Some(d),
+        Err(e) => {
+            if std::env::var("STRIDER_REQUIRE_GPU").as_deref() == Ok("1") {
+                panic!("STRIDER_REQUIRE_GPU=1 but no GPU adapter is available: {e}");
+            }
+            eprintln!(
+                "skipping GPU test: {e}\n  (install mesa-vulkan-drivers for the lavapipe \
+                 software adapter; set STRIDER_REQUIRE_GPU=1 to make this a failure)"
+            );
+            None
+        }
+    }
+}
+
+/// A fresh device with options (for tests that count submissions or need
+/// artificial limits).
+fn gpu_with(opts: GpuOptions) -> Option<GpuDevice> {
+    gpu()?;
+    Some(GpuDevice::new(opts).expect("second device on the same adapter"))
+}
+
+fn encode(dt: DType, v: f64) -> Vec<u8> {
+    match dt {
+        DType::Bool => vec![(v != 0.0) as u8],
+        DType::U8 => vec![u8::from_f64(v)],
+        DType::I32 => i32::from_f64(v).to_le_bytes().to_vec(),
+        DType::U32 => u32::from_f64(v).to_le_bytes().to_vec(),
+        DType::I64 => i64::from_f64(v).to_le_bytes().to_vec(),
+        DType::U64 => u64::from_f64(v).to_le_bytes().to_vec(),
+        DType::F16 => f16::from_f64(v).to_le_bytes().to_vec(),
+        DType::BF16 => bf16::from_f64(v).to_le_bytes().to_vec(),
+        DType::F32 => (v as f32).to_le_bytes().to_vec(),
+        DType::F64 => v.to_le_bytes().to_vec(),
+    }
+}
+
+fn decode(dt: DType, b: &[u8]) -> f64 {
+    match dt {
+        DType::Bool => (b[0] != 0) as u8 as f64,
+        DType::U8 => b[0] as f64,
+        DType::I32 => i32::from_le_bytes(b[..4].try_into().unwrap()) as f64,
+        DType::U32 => u32::from_le_bytes(b[..4].try_into().unwrap()) as f64,
+        DType::I64 => i64::from_le_bytes(b[..8].try_into().unwrap()) as f64,
+        DType::U64 => u64::from_le_bytes(b[..8].try_into().unwrap()) as f64,
+        DType::F16 => f16::from_le_bytes(b[..2].try_into().unwrap()).to_f64(),
+        DType::BF16 => bf16::from_le_bytes(b[..2].try_into().unwrap()).to_f64(),
+        DType::F32 => f32::from_le_bytes(b[..4].try_into().unwrap()) as f64,
+        DType::F64 => f64::from_le_bytes(b[..8].try_into().unwrap()),
+    }
+}
+
+/// Round a value to what `dt` holds (NumPy's unsafe cast).
+fn cast(dt: DType, v: f64) -> f64 {
+    decode(dt, &encode(dt, v))
+}
+
+fn bytes_of(dt: DType, vals: &[f64]) -> Vec<u8> {
+    vals.iter().flat_map(|&v| encode(dt, v)).collect()
+}
+
+fn values_of(dt: DType, bytes: &[u8]) -> Vec<f64> {
+    bytes.chunks(dt.itemsize()).map(|c| decode(dt, c)).collect()
+}
+
+/// A strided view over host data, mirrored on the device.
+struct HostView {
+    dtype: DType,
+    data: Vec<f64>,
+    strides: Vec<isize>,
+    offset: usize,
+}
+
+impl HostView {
+    fn at(&self, idx: &[usize]) -> f64 {
+        let e = self.offset as isize
+            + idx
+                .iter()
+                .zip(&self.strides)
+                .map(|(&i, &s)| i as isize * s)
+                .sum::<isize>();
+        self.data[e as usize]
+    }
+}
+
+fn multi_indices(shape: &[usize]) -> Vec<Vec<usize>> {
+    let n: usize = shape.iter().product();
+    (0..n)
+        .map(|mut i| {
+            let mut idx = vec![0; shape.len()];
+            for d in (0..shape.len()).rev() {
+                idx[d] = i % shape[d];
+                i /= shape[d];
+            }
+            idx
+        })
+        .collect()
+}
+
+/// Deterministic test values for a dtype: small integers, halves for floats,
+/// wide values for 64-bit integers.
+fn sample(dt: DType, n: usize, seed: u64) -> Vec<f64> {
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = (x >> 33) as i64;
+            match dt {
+                DType::Bool => (r % 2) as f64,
+                DType::U8 => (r % 256) as f64,
+                DType::U32 => (r % 100_000) as f64,
+                DType::I32 => (r % 2001 - 1000) as f64,
+                DType::I64 => ((r % 2001 - 1000) * 5_000_000_000) as f64,
+                DType::U64 => ((r % 1000) * 5_000_000_000) as f64,
+                _ => (r % 121 - 60) as f64 * 0.5,
+            }
+        })
+        .collect()
+}
+
+struct BinOp {
+    name: &'static str,
+    expr: &'static str,
+    bool_expr: &'static str,
+    f: fn(f64, f64) -> f64,
+    fi: fn(i128, i128) -> i128,
+    fb: fn(bool, bool) -> bool,
+}
+
+/// An exact integer result wrapped to `dt`, as NumPy's integer ops do.
+fn wrap_int(dt: DType, v: i128) -> f64 {
+    match dt {
+        DType::U8 => v as u8 as f64,
+        DType::I32 => v as i32 as f64,
+        DType::U32 => v as u32 as f64,
+        DType::I64 => v as i64 as f64,
+        DType::U64 => v as u64 as f64,
+        _ => unreachable!(),
+    }
+}
+
+const BINOPS: [BinOp; 3] = [
+    BinOp {
+        name: "add",
+        expr: "x0 + x1",
+        bool_expr: "x0 || x1",
+        f: |a, b| a + b,
+        fi: |a, b| a + b,
+        fb: |a, b| a || b,
+    },
+    BinOp {
+        name: "multiply",
+        expr: "x0 * x1",
+        bool_expr: "x0 && x1",
+        f: |a, b| a * b,
+        fi: |a, b| a * b,
+        fb: |a, b| a && b,
+    },
+    BinOp {
+        name: "maximum",
+        expr: "max(x0, x1)",
+        bool_expr: "x0 || x1",
+        f: |a, b| a.max(b),
+        fi: |a, b| a.max(b),
+        fb: |a, b| a || b,
+    },
+];
+
+/// Run `op` on the device over `shape` with the given views, and compare
+/// every output element (and the untouched rest of the output buffer) with
+/// the CPU reference.
+fn check_binary(
+    dev: &GpuDevice,
+    op: &BinOp,
+    dt: DType,
+    shape: &[usize],
+    a: &HostView,
+    b: &HostView,
+    out: &HostView,
+) {
+    let ga = upload(dev, &bytes_of(dt, &a.data)).unwrap();
+    let gb = upload(dev, &bytes_of(dt, &b.data)).unwrap();
+    let gout = upload(dev, &bytes_of(dt, &out.data)).unwrap();
+    let expr = if dt == DType::Bool {
+        op.bool_expr
+    } else {
+        op.expr
+    };
+    elementwise(
+        dev,
+        &ElementwiseOp {
+            name: op.name,
+            expr,
+            compute: dt,
+            out: dt,
+        },
+        shape,
+        &GpuView {
+            buf: &gout,
+            dtype: dt,
+            strides: &out.strides,
+            offset: out.offset,
+        },
+        &[
+            GpuView {
+                buf: &ga,
+                dtype: dt,
+                strides: &a.strides,
+                offset: a.offset,
+            },
+            GpuView {
+                buf: &gb,
+                dtype: dt,
+                strides: &b.strides,
+                offset: b.offset,
+            },
+        ],
+    )
+    .unwrap_or_else(|e| panic!("{} {dt}: {e}", op.name));
+    let got = values_of(dt, &download(&gout, 0, gout.size()).unwrap());
+    let mut want = out.data.clone();
+    for idx in multi_indices(shape) {
+        let (x, y) = (a.at(&idx), b.at(&idx));
+        let r = if dt == DType::Bool {
+            (op.fb)(x != 0.0, y != 0.0) as u8 as f64
+        } else if dt.is_integer() {
+            wrap_int(dt, (op.fi)(x as i128, y as i128))
+        } else {
+            cast(dt, (op.f)(x, y))
+        };
+        let e = out.offset as isize
+            + idx
+                .iter()
+                .zip(&out.strides)
+                .map(|(&i, &s)| i as isize * s)
+                .sum::<isize>();
+        want[e as usize] = r;
+    }
+    assert_eq!(got, want, "{} {dt} over {shape:?}", op.name);
+}
+
+const TEST_DTYPES: [DType; 10] = [
+    DType::F32,
+    DType::I32,
+    DType::U32,
+    DType::F16,
+    DType::F64,
+    DType::I64,
+    DType::U8,
+    DType::Bool,
+    DType::BF16,
+    DType::U64,
+];
+
+// ---------------------------------------------------------------------------
+// Device tests: context and buffers
+// ---------------------------------------------------------------------------
+
+#[test]
+fn adapter_info_and_features() {
+    let Some(dev) = gpu() else { return };
+    let info = dev.adapter_info();
+    eprintln!(
+        "adapter: {info:?}; limits: max_binding {} B",
+        dev.max_binding_size()
+    );
+    assert!(!info.name.is_empty());
+    assert_eq!(info.is_software, info.device_type == "Cpu");
+    assert!(format!("{dev:?}").contains(&info.name));
+    assert_eq!(dev, GpuDevice::default_device().unwrap());
+    for dt in [
+        DType::F32,
+        DType::I32,
+        DType::U32,
+        DType::U8,
+        DType::Bool,
+        DType::BF16,
+    ] {
+        assert!(dev.supports(dt));
+    }
+    // The device has the adapter's real limits, not wgpu's defaults.
+    assert!(dev.limits().max_storage_buffer_binding_size >= 128 << 20);
+}
+
+#[test]
+fn adapter_name_that_matches_nothing_is_a_clear_error() {
+    if gpu().is_none() {
+        return;
+    }
+    let err = GpuDevice::new(GpuOptions {
+        adapter_name: Some("no such adapter 1234".into()),
+        ..GpuOptions::default()
+    })
+    .unwrap_err();
+    let msg = err.to_string();
+    assert_eq!(err.kind(), crate::ErrorKind::Device);
+    assert!(msg.contains("no such adapter 1234"), "{msg}");
+    assert!(
+        msg.contains("mesa-vulkan-drivers") && msg.contains("Device::Cpu"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_dtype_the_device_lacks_is_a_dtype_error() {
+    let Some(dev) = gpu_with(GpuOptions {
+        features: wgpu::Features::empty(),
+        ..GpuOptions::default()
+    }) else {
+        return;
+    };
+    assert!(!dev.supports(DType::F16) && !dev.supports(DType::F64) && !dev.supports(DType::I64));
+    let buf = GpuBuffer::zeros(&dev, 64).unwrap();
+    let v = |dtype| GpuView {
+        buf: &buf,
+        dtype,
+        strides: &[1],
+        offset: 0,
+    };
+    for dt in [DType::F16, DType::F64, DType::I64, DType::U64] {
+        let out = GpuBuffer::empty(&dev, 64).unwrap();
+        let e = copy(
+            &dev,
+            &[4],
+            &GpuView {
+                buf: &out,
+                dtype: DType::F32,
+                strides: &[1],
+                offset: 0,
+            },
+            &v(dt),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::DType, "{e}");
+        let msg = e.to_string();
+        assert!(
+            msg.contains(dt.name()) && msg.contains(&dev.adapter_info().name),
+            "{msg}"
+        );
+    }
+    // argmax into int64 without SHADER_INT64: the message points to int32.
+    let out = GpuBuffer::empty(&dev, 8).unwrap();
+    let e = reduce(
+        &dev,
+        ReduceOp::ArgMax,
+        DType::F32,
+        &v(DType::F32),
+        &[],
+        &[],
+        &[4],
+        &[1],
+        &GpuView {
+            buf: &out,
+            dtype: DType::I64,
+            strides: &[],
+            offset: 0,
+        },
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::DType, "{e}");
+    // ... and int32 works.
+    reduce(
+        &dev,
+        ReduceOp::ArgMax,
+        DType::F32,
+        &v(DType::F32),
+        &[],
+        &[],
+        &[4],
+        &[1],
+        &GpuView {
+            buf: &out,
+            dtype: DType::I32,
+            strides: &[],
+            offset: 0,
+        },
+    )
+    .unwrap();
+    assert_eq!(download(&out, 0, 4).unwrap(), 0i32.to_le_bytes());
+}
+
+#[test]
+fn a_kernel_that_fails_to_build_is_a_device_error() {
+    let Some(dev) = gpu() else { return };
+    let buf = GpuBuffer::zeros(&dev, 64).unwrap();
+    let out = GpuBuffer::empty(&dev, 64).unwrap();
+    let v = |b| GpuView {
+        buf: b,
+        dtype: DType::F32,
+        strides: &[1],
+        offset: 0,
+    };
+    let bad = ElementwiseOp {
+        name: "broken",
+        expr: "x0 +* nonsense(",
+        compute: DType::F32,
+        out: DType::F32,
+    };
+    let e = elementwise(&dev, &bad, &[4], &v(&out), &[v(&buf)]).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::Device, "{e}");
+    assert!(e.to_string().contains("broken_f32_contig"), "{e}");
+    // The device keeps working.
+    copy(&dev, &[4], &v(&out), &v(&buf)).unwrap();
+    assert_eq!(download(&out, 0, 16).unwrap(), vec![0; 16]);
+}
+
+#[test]
+fn reduce_into_a_strided_output_view() {
+    let Some(dev) = gpu() else { return };
+    // Sum a (3, 4) i32 array over axis 0 into every other element of a
+    // buffer, starting at element 1, with the input read transposed.
+    let data: Vec<i32> = (0..12).collect();
+    let a = upload(&dev, bytemuck::cast_slice(&data)).unwrap();
+    let out = upload(&dev, bytemuck::cast_slice(&[-1i32; 9])).unwrap();
+    reduce(
+        &dev,
+        ReduceOp::Sum,
+        DType::I32,
+        &GpuView {
+            buf: &a,
+            dtype: DType::I32,
+            strides: &[],
+            offset: 0,
+        },
+        &[4],
+        &[1],
+        &[3],
+        &[4],
+        &GpuView {
+            buf: &out,
+            dtype: DType::I32,
+            strides: &[2],
+            offset: 1,
+        },
+    )
+    .unwrap();
+    let got: Vec<i32> = bytemuck::cast_slice(&download(&out, 0, 36).unwrap()).to_vec();
+    assert_eq!(got, [-1, 12, -1, 15, -1, 18, -1, 21, -1]);
+}
+
+#[test]
+fn upload_download_round_trip_and_sub_ranges() {
+    let Some(dev) = gpu() else { return };
+    let data: Vec<u8> = (0..1003u32).map(|i| (i * 7 % 251) as u8).collect();
+    let buf = upload(&dev, &data).unwrap();
+    assert_eq!(buf.size(), 1003);
+    assert_eq!(download(&buf, 0, 1003).unwrap(), data);
+    assert_eq!(download(&buf, 5, 11).unwrap(), &data[5..16]);
+    assert_eq!(download(&buf, 1001, 2).unwrap(), &data[1001..]);
+    assert!(download(&buf, 1000, 4).is_err());
+    // Sub-range upload from host memory, and sub-range writes.
+    let sub = upload(&dev, &data[3..10]).unwrap();
+    assert_eq!(download(&sub, 0, 7).unwrap(), &data[3..10]);
+    buf.write(2, &[1, 2, 3]).unwrap();
+    buf.write(8, &[9; 8]).unwrap();
+    let mut want = data.clone();
+    want[2..5].copy_from_slice(&[1, 2, 3]);
+    want[8..16].copy_from_slice(&[9; 8]);
+    assert_eq!(download(&buf, 0, 1003).unwrap(), want);
+    assert_eq!(upload(&dev, &[]).unwrap().size(), 0);
+}
+
+#[test]
+fn dropped_buffers_are_reused_from_the_pool() {
+    let Some(dev) = gpu_with(GpuOptions::default()) else {
+        return;
+    };
+    let a = GpuBuffer::empty(&dev, 5000).unwrap();
+    drop(a);
+    let (_, hits0, _) = dev.pool_stats();
+    let b = GpuBuffer::empty(&dev, 4999).unwrap();
+    let (_, hits1, _) = dev.pool_stats();
+    assert_eq!(hits1, hits0 + 1);
+    drop(b);
+    let (bytes, _, _) = dev.pool_stats();
+    assert!(bytes >= 4999);
+}
+
+#[test]
+fn mixing_devices_is_an_error_naming_both() {
+    let Some(dev) = gpu() else { return };
+    let Some(other) = gpu_with(GpuOptions::default()) else {
+        return;
+    };
+    let a = upload(&other, &[0; 16]).unwrap();
+    let out = GpuBuffer::empty(&dev, 16).unwrap();
+    let v = |b| GpuView {
+        buf: b,
+        dtype: DType::F32,
+        strides: &[1],
+        offset: 0,
+    };
+    let err = copy(&dev, &[4], &v(&out), &v(&a)).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains(&format!("gpu:{}", dev.id())), "{msg}");
+    assert!(msg.contains(&format!("gpu:{}", other.id())), "{msg}");
+}
+
+// ---------------------------------------------------------------------------
+// Device tests: elementwise
+// ---------------------------------------------------------------------------
+
+#[test]
+fn binary_ops_contiguous_match_cpu() {
+    let Some(dev) = gpu() else { return };
+    let shape = [7, 9];
+    for dt in TEST_DTYPES {
+        if !dev.supports(dt) {
+            eprintln!("adapter lacks {dt}; skipped");
+            continue;
+        }
+        for op in &BINOPS {
+            let a = HostView {
+                dtype: dt,
+                data: sample(dt, 63, 1),
+                strides: vec![9, 1],
+                offset: 0,
+            };
+            let b = HostView {
+                data: sample(dt, 63, 2),
+                ..a_like(&a)
+            };
+            let out = HostView {
+                data: vec![0.0; 63],
+                ..a_like(&a)
+            };
+            check_binary(&dev, op, dt, &shape, &a, &b, &out);
+        }
+    }
+}
+
+fn a_like(a: &HostView) -> HostView {
+    HostView {
+        dtype: a.dtype,
+        data: a.data.clone(),
+        strides: a.strides.clone(),
+        offset: a.offset,
+    }
+}
+
+#[test]
+fn binary_ops_broadcast_negative_strides_offsets_match_cpu() {
+    let Some(dev) = gpu() else { return };
+    let shape = [4, 3, 5];
+    for dt in TEST_DTYPES {
+        if !dev.supports(dt) {
+            continue;
+        }
+        for op in &BINOPS {
+            // a: (4, 1, 5) broadcast over axis 1, axis 0 reversed, offset.
+            let a = HostView {
+                dtype: dt,
+                data: sample(dt, 2 + 20, 3),
+                strides: vec![-5, 0, 1],
+                offset: 2 + 15,
+            };
+            // b: (3, 5) broadcast over axis 0, last axis reversed, offset.
+            let b = HostView {
+                dtype: dt,
+                data: sample(dt, 7 + 15, 4),
+                strides: vec![0, 5, -1],
+                offset: 7 + 4,
+            };
+            // out: packed dtypes need C order (any offset); the others get a
+            // Fortran-order output at an offset.
+            let sentinel = if dt == DType::Bool {
+                1.0
+            } else {
+                cast(dt, 3.0)
+            };
+            let out = if codegen::is_packed(dt) {
+                HostView {
+                    dtype: dt,
+                    data: vec![sentinel; 3 + 60 + 5],
+                    strides: vec![15, 5, 1],
+                    offset: 3,
+                }
+            } else {
+                HostView {
+                    dtype: dt,
+                    data: vec![sentinel; 5 + 60 + 2],
+                    strides: vec![1, 4, 12],
+                    offset: 5,
+                }
+            };
+            check_binary(&dev, op, dt, &shape, &a, &b, &out);
+            // A scalar operand (all strides 0) takes the contiguous path.
+            let s = HostView {
+                dtype: dt,
+                data: sample(dt, 1, 5),
+                strides: vec![0, 0, 0],
+                offset: 0,
+            };
+            let c = HostView {
+                dtype: dt,
+                data: sample(dt, 60, 6),
+                strides: vec![15, 5, 1],
+                offset: 0,
+            };
+            let out = HostView {
+                dtype: dt,
+                data: vec![sentinel; 61],
+                strides: vec![15, 5, 1],
+                offset: 1,
+            };
+            check_binary(&dev, op, dt, &shape, &c, &s, &out);
+        }
+    }
+}
+
+#[test]
+fn casts_match_cpu() {
+    let Some(dev) = gpu() else { return };
+    let vals = [0.0, 1.0, -1.0, 2.5, -2.5, 100.0, 255.0, 300.0, -129.0, 0.5];
+    for from in TEST_DTYPES {
+        for to in TEST_DTYPES {
+            if !dev.supports(from) || !dev.supports(to) {
+                continue;
+            }
+            let input: Vec<f64> = vals.iter().map(|&v| cast(from, v)).collect();
+            let a = upload(&dev, &bytes_of(from, &input)).unwrap();
+            let out = GpuBuffer::empty(&dev, (vals.len() * to.itemsize()) as u64).unwrap();
+            copy(
+                &dev,
+                &[vals.len()],
+                &GpuView {
+                    buf: &out,
+                    dtype: to,
+                    strides: &[1],
+                    offset: 0,
+                },
+                &GpuView {
+                    buf: &a,
+                    dtype: from,
+                    strides: &[1],
+                    offset: 0,
+                },
+            )
+            .unwrap();
+            let got = values_of(to, &download(&out, 0, out.size()).unwrap());
+            let want: Vec<f64> = input
+                .iter()
+                .map(|&v| {
+                    // The CPU's cast, through the Element trait.
+                    let b = encode(from, v);
+                    crate::dispatch_dtype!(from, T => {
+                        let x: T = from_bytes::<T>(from, &b);
+                        crate::dispatch_dtype!(to, U => {
+                            let y: U = x.cast::<U>();
+                            y.to_f64()
+                        })
+                    })
+                })
+                .collect();
+            assert_eq!(got, want, "cast {from} -> {to} of {input:?}");
+        }
+    }
+}
+
+fn from_bytes<T: Element>(dt: DType, b: &[u8]) -> T {
+    T::from_f64(decode(dt, b))
+}
+
+#[test]
+fn in_place_and_overlapping_outputs_read_a_copy() {
+    let Some(dev) = gpu() else { return };
+    // x[1:] += x[:-1] in place on one buffer: NumPy semantics read the
+    // original values.
+    let x: Vec<f32> = (0..10).map(|i| i as f32).collect();
+    let buf = upload(&dev, bytemuck::cast_slice(&x)).unwrap();
+    let add = ElementwiseOp {
+        name: "add",
+        expr: "x0 + x1",
+        compute: DType::F32,
+        out: DType::F32,
+    };
+    let v = |offset| GpuView {
+        buf: &buf,
+        dtype: DType::F32,
+        strides: &[1],
+        offset,
+    };
+    elementwise(&dev, &add, &[9], &v(1), &[v(1), v(0)]).unwrap();
+    let got: Vec<f32> = bytemuck::cast_slice(&download(&buf, 0, 40).unwrap()).to_vec();
+    let mut want = x.clone();
+    for i in 1..10 {
+        want[i] = x[i] + x[i - 1];
+    }
+    assert_eq!(got, want);
+}
+
+#[test]
+fn bad_views_and_dtypes_are_errors() {
+    let Some(dev) = gpu() else { return };
+    let buf = GpuBuffer::zeros(&dev, 16).unwrap();
+    let v = |strides, offset, dtype| GpuView {
+        buf: &buf,
+        dtype,
+        strides,
+        offset,
+    };
+    let add = ElementwiseOp {
+        name: "add",
+        expr: "x0 + x1",
+        compute: DType::F32,
+        out: DType::F32,
+    };
+    let out = GpuBuffer::empty(&dev, 64).unwrap();
+    let o = GpuView {
+        buf: &out,
+        dtype: DType::F32,
+        strides: &[1],
+        offset: 0,
+    };
+    // Reaches past the buffer.
+    let e = elementwise(&dev, &add, &[5], &o, &[v(&[1], 0, DType::F32)]).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::Value, "{e}");
+    // Reaches before the buffer.
+    let e = elementwise(&dev, &add, &[2], &o, &[v(&[-1], 0, DType::F32)]).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::Value, "{e}");
+    // Output dtype mismatch.
+    let o8 = GpuView {
+        dtype: DType::U8,
+        ..o
+    };
+    let e = elementwise(&dev, &add, &[2], &o8, &[v(&[1], 0, DType::F32)]).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::DType, "{e}");
+    // A strided packed output is refused, clearly.
+    let copy8 = ElementwiseOp {
+        name: "copy",
+        expr: "x0",
+        compute: DType::U8,
+        out: DType::U8,
+    };
+    let strided = GpuView {
+        buf: &out,
+        dtype: DType::U8,
+        strides: &[2],
+        offset: 0,
+    };
+    let e = elementwise(&dev, &copy8, &[4], &strided, &[v(&[1], 0, DType::U8)]).unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::DType, "{e}");
+    assert!(e.to_string().contains("strided uint8 output"), "{e}");
+    // The device is still fine afterwards.
+    dev.synchronize().unwrap();
+}
+
+#[test]
+fn two_d_grid_beyond_65535_workgroups() {
+    let Some(dev) = gpu() else { return };
+    let wg = u64::from(WORKGROUP_SIZE);
+    let per_dim = u64::from(dev.limits().max_compute_workgroups_per_dimension);
+    let n = (per_dim * wg + 3 * wg + 5) as usize;
+    assert!(n as u64 > per_dim * wg, "needs a 2-D grid");
+    let a: Vec<u32> = (0..n as u32).collect();
+    let ga = upload(&dev, bytemuck::cast_slice(&a)).unwrap();
+    let out = GpuBuffer::empty(&dev, 4 * n as u64).unwrap();
+    let t = std::time::Instant::now();
+    elementwise(
+        &dev,
+        &ElementwiseOp {
+            name: "affine",
+            expr: "x0 * 3u + 7u",
+            compute: DType::U32,
+            out: DType::U32,
+        },
+        &[n],
+        &GpuView {
+            buf: &out,
+            dtype: DType::U32,
+            strides: &[1],
+            offset: 0,
+        },
+        &[GpuView {
+            buf: &ga,
+            dtype: DType::U32,
+            strides: &[1],
+            offset: 0,
+        }],
+    )
+    .unwrap();
+    let bytes = download(&out, 0, out.size()).unwrap();
+    eprintln!(
+        "2-D grid: {n} u32 elements, launch + download {:?}",
+        t.elapsed()
+    );
+    let got: &[u32] = bytemuck::cast_slice(&bytes);
+    for (i, &g) in got.iter().enumerate() {
+        assert_eq!(g, (i as u32).wrapping_mul(3).wrapping_add(7), "element {i}");
+    }
+}
+
+#[test]
+fn small_artificial_limits_chunk_and_use_2d_grids() {
+    // Bindings of at most 4 KiB and 3 workgroups per dimension: every launch
+    // below is split into many chunks, each on a 2-D grid.
+    let Some(dev) = gpu_with(GpuOptions {
+        max_binding_size: Some(4096),
+        max_workgroups_per_dim: Some(3),
+        ..GpuOptions::default()
+    }) else {
+        return;
+    };
+    assert_eq!(dev.max_binding_size(), 4096);
+    let shape = [40, 3, 50];
+    for dt in [DType::F32, DType::U8, DType::F64, DType::BF16] {
+        if !dev.supports(dt) {
+            continue;
+        }
+        for op in &BINOPS[..2] {
+            let a = HostView {
+                dtype: dt,
+                data: sample(dt, 9 + 2000, 7),
+                strides: vec![-50, 0, 1],
+                offset: 9 + 39 * 50,
+            };
+            let b = HostView {
+                dtype: dt,
+                data: sample(dt, 6000, 8),
+                strides: vec![1, 2000, 40],
+                offset: 0,
+            };
+            let out = HostView {
+                dtype: dt,
+                data: vec![cast(dt, 1.0); 11 + 6000],
+                strides: vec![150, 50, 1],
+                offset: 11,
+            };
+            let before = dev.dispatches();
+            check_binary(&dev, op, dt, &shape, &a, &b, &out);
+            let launched = dev.dispatches() - before;
+            assert!(launched > 3, "{dt}: {launched} dispatches");
+        }
+    }
+    // Reductions under the same limits.
+    check_reductions(&dev, 64, 90);
+}
+
+// ---------------------------------------------------------------------------
+// Device tests: reductions
+// ---------------------------------------------------------------------------
+
+fn reduce_host(op: ReduceOp, vals: &[f64]) -> f64 {
+    match op {
+        ReduceOp::Sum => vals.iter().sum(),
+        ReduceOp::Prod => vals.iter().product(),
+        ReduceOp::Min => vals.iter().copied().fold(f64::INFINITY, f64::min),
+        ReduceOp::Max => vals.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        ReduceOp::ArgMin | ReduceOp::ArgMax => {
+            let mut best = 0;
+            for (i, &v) in vals.iter().enumerate() {
+                let better = if op == ReduceOp::ArgMin {
+                    v < vals[best]
+                } else {
+                    v > vals[best]
+                };
+                if better {
+                    best = i;
+                }
+            }
+            best as f64
+        }
+        ReduceOp::Any => vals.iter().any(|&v| v != 0.0) as u8 as f64,
+        ReduceOp::All => vals.iter().all(|&v| v != 0.0) as u8 as f64,
+    }
+}
+
+/// Reduce an (m, n) array of `dt` over all, axis 0 and axis 1 with `op`,
+/// accumulating in `acc`, and compare with the CPU.
+#[allow(clippy::too_many_arguments)]
+fn check_reduce(
+    dev: &GpuDevice,
+    op: ReduceOp,
+    dt: DType,
+    acc: DType,
+    out_dt: DType,
+    m: usize,
+    n: usize,
+    data: &[f64],
+) {
+    let buf = upload(dev, &bytes_of(dt, data)).unwrap();
+    let input = GpuView {
+        buf: &buf,
+        dtype: dt,
+        strides: &[],
+        offset: 0,
+    };
+    let tol = |want: f64| {
+        if acc.is_float() && matches!(op, ReduceOp::Sum | ReduceOp::Prod) {
+            want.abs() * 1e-5 + 1e-3
+        } else {
+            0.0
+        }
+    };
+    // (outer shape, outer strides, reduced shape, reduced strides)
+    type Case = (&'static str, Vec<usize>, Vec<isize>, Vec<usize>, Vec<isize>);
+    let cases: [Case; 3] = [
+        ("all", vec![], vec![], vec![m, n], vec![n as isize, 1]),
+        ("axis 0", vec![n], vec![1], vec![m], vec![n as isize]),
+        ("axis 1", vec![m], vec![n as isize], vec![n], vec![1]),
+    ];
+    for (what, oshape, ostr, rshape, rstr) in cases {
+        let n_out: usize = oshape.iter().product();
+        let out = GpuBuffer::zeros(dev, (n_out * out_dt.itemsize()) as u64).unwrap();
+        reduce(
+            dev,
+            op,
+            acc,
+            &input,
+            &oshape,
+            &ostr,
+            &rshape,
+            &rstr,
+            &GpuView {
+                buf: &out,
+                dtype: out_dt,
+                strides: if oshape.is_empty() { &[] } else { &[1] },
+                offset: 0,
+            },
+        )
+        .unwrap_or_else(|e| panic!("{} {dt} {what}: {e}", op.name()));
+        let got = values_of(out_dt, &download(&out, 0, out.size()).unwrap());
+        assert_eq!(got.len(), n_out);
+        for (o, &g) in got.iter().enumerate() {
+            let block: Vec<f64> = multi_indices(&rshape)
+                .iter()
+                .map(|r| {
+                    let mut e = 0isize;
+                    let mut oi = o;
+                    for d in (0..oshape.len()).rev() {
+                        e += (oi % oshape[d]) as isize * ostr[d];
+                        oi /= oshape[d];
+                    }
+                    e += r
+                        .iter()
+                        .zip(&rstr)
+                        .map(|(&i, &s)| i as isize * s)
+                        .sum::<isize>();
+                    cast(acc, data[e as usize])
+                })
+                .collect();
+            let want = cast(out_dt, reduce_host(op, &block));
+            assert!(
+                (g - want).abs() <= tol(want),
+                "{} {dt}->{acc} {what} ({m}, {n}) output {o}: got {g}, want {want}",
+                op.name(),
+            );
+        }
+    }
+}
+
+fn check_reductions(dev: &GpuDevice, m: usize, n: usize) {
+    for (op, dt, acc, out) in [
+        (ReduceOp::Sum, DType::F32, DType::F32, DType::F32),
+        (ReduceOp::Sum, DType::I32, DType::I64, DType::I64),
+        (ReduceOp::Sum, DType::U8, DType::U32, DType::U32),
+        (ReduceOp::Sum, DType::Bool, DType::I32, DType::I32),
+        (ReduceOp::Sum, DType::F16, DType::F32, DType::F16),
+        (ReduceOp::Max, DType::F32, DType::F32, DType::F32),
+        (ReduceOp::Min, DType::I32, DType::I32, DType::I32),
+        (ReduceOp::Max, DType::U8, DType::U8, DType::U8),
+        (ReduceOp::ArgMax, DType::F32, DType::F32, DType::I64),
+        (ReduceOp::ArgMin, DType::I32, DType::I32, DType::I32),
+        (ReduceOp::ArgMax, DType::BF16, DType::BF16, DType::I64),
+        (ReduceOp::Any, DType::F32, DType::Bool, DType::Bool),
+        (ReduceOp::All, DType::I32, DType::Bool, DType::Bool),
+        (ReduceOp::Prod, DType::I64, DType::I64, DType::I64),
+        (ReduceOp::Sum, DType::F64, DType::F64, DType::F64),
+    ] {
+        if ![dt, acc, out].iter().all(|&d| dev.supports(d)) {
+            continue;
+        }
+        let data: Vec<f64> = match op {
+            // Coarse values make ties (argmin/argmax must pick the first).
+            ReduceOp::ArgMax | ReduceOp::ArgMin | ReduceOp::Max | ReduceOp::Min => {
+                sample(dt, m * n, 11)
+                    .iter()
+                    .map(|v| cast(dt, (v / 8.0).round()))
+                    .collect()
+            }
+            ReduceOp::Prod => sample(DType::I32, m * n, 12)
+                .iter()
+                .map(|v| if v.abs() < 900.0 { 1.0 } else { v.signum() })
+                .collect(),
+            ReduceOp::All => sample(DType::I32, m * n, 13)
+                .iter()
+                .map(|v| if v.abs() < 995.0 { 1.0 } else { 0.0 })
+                .collect(),
+            ReduceOp::Any => sample(DType::I32, m * n, 14)
+                .iter()
+                .map(|v| if v.abs() > 995.0 { 1.5 } else { 0.0 })
+                .collect(),
+            _ => sample(dt, m * n, 15),
+        };
+        check_reduce(dev, op, dt, acc, out, m, n, &data);
+    }
+}
+
+#[test]
+fn reductions_match_cpu() {
+    let Some(dev) = gpu() else { return };
+    // Small blocks (one invocation per output), large blocks (workgroups),
+    // and a block long enough for partial sums and a second pass.
+    check_reductions(&dev, 3, 5);
+    check_reductions(&dev, 37, 300);
+    check_reductions(&dev, 3000, 4);
+    check_reductions(&dev, 2, 20_000);
+}
+
+#[test]
+fn argmax_ties_and_nan_pick_the_first() {
+    let Some(dev) = gpu() else { return };
+    let n = 10_000;
+    let mut data = vec![1.0f32; n];
+    data[7000] = 5.0;
+    data[9000] = 5.0;
+    data[8000] = 5.0;
+    let run = |data: &[f32], op| {
+        let buf = upload(&dev, bytemuck::cast_slice(data)).unwrap();
+        let out = GpuBuffer::empty(&dev, 8).unwrap();
+        reduce(
+            &dev,
+            op,
+            DType::F32,
+            &GpuView {
+                buf: &buf,
+                dtype: DType::F32,
+                strides: &[],
+                offset: 0,
+            },
+            &[],
+            &[],
+            &[n],
+            &[1],
+            &GpuView {
+                buf: &out,
+                dtype: DType::I64,
+                strides: &[],
+                offset: 0,
+            },
+        )
+        .unwrap();
+        i64::from_le_bytes(download(&out, 0, 8).unwrap().try_into().unwrap())
+    };
+    assert_eq!(run(&data, ReduceOp::ArgMax), 7000);
+    assert_eq!(run(&data, ReduceOp::ArgMin), 0);
+    data[8500] = f32::NAN;
+    data[9500] = f32::NAN;
+    assert_eq!(run(&data, ReduceOp::ArgMax), 8500);
+    assert_eq!(run(&data, ReduceOp::ArgMin), 8500);
+}
+
+#[test]
+fn empty_reductions() {
+    let Some(dev) = gpu() else { return };
+    let buf = GpuBuffer::zeros(&dev, 16).unwrap();
+    let out = GpuBuffer::zeros(&dev, 16).unwrap();
+    let input = GpuView {
+        buf: &buf,
+        dtype: DType::F32,
+        strides: &[],
+        offset: 0,
+    };
+    let o = GpuView {
+        buf: &out,
+        dtype: DType::F32,
+        strides: &[1],
+        offset: 0,
+    };
+    let e = reduce(
+        &dev,
+        ReduceOp::Max,
+        DType::F32,
+        &input,
+        &[2],
+        &[0],
+        &[0],
+        &[1],
+        &o,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind(), crate::ErrorKind::EmptyReduction);
+    // A sum over nothing is 0; a product over nothing is 1.
+    out.write(0, bytemuck::cast_slice(&[9.0f32, 9.0])).unwrap();
+    reduce(
+        &dev,
+        ReduceOp::Prod,
+        DType::F32,
+        &input,
+        &[2],
+        &[0],
+        &[0],
+        &[1],
+        &o,
+    )
+    .unwrap();
+    let got: Vec<f32> = bytemuck::cast_slice(&download(&out, 0, 8).unwrap()).to_vec();
+    assert_eq!(got, [1.0, 1.0]);
+}
+
+// ---------------------------------------------------------------------------
+// Device tests: batching
+// ---------------------------------------------------------------------------
+
+/// Run 1,000 small dependent ops; `flush_each` submits after every op.
+fn chain(dev: &GpuDevice, flush_each: bool) -> (Vec<f32>, u64, std::time::Duration) {
+    let x: Vec<f32> = (0..64).map(|i| i as f32 * 0.25).collect();
+    let mut cur = upload(dev, bytemuck::cast_slice(&x)).unwrap();
+    let op = ElementwiseOp {
+        name: "step",
+        expr: "x0 * C(0.5) + C(1)",
+        compute: DType::F32,
+        out: DType::F32,
+    };
+    fn view(buf: &GpuBuffer) -> GpuView<'_> {
+        GpuView {
+            buf,
+            dtype: DType::F32,
+            strides: &[1],
+            offset: 0,
+        }
+    }
+    dev.synchronize().unwrap();
+    let before = dev.submissions();
+    let t = std::time::Instant::now();
+    for _ in 0..1000 {
+        let next = GpuBuffer::empty(dev, 256).unwrap();
+        elementwise(dev, &op, &[64], &view(&next), &[view(&cur)]).unwrap();
+        cur = next;
+        if flush_each {
+            dev.synchronize().unwrap();
+        }
+    }
+    let out: Vec<f32> = bytemuck::cast_slice(&download(&cur, 0, 256).unwrap()).to_vec();
+    (out, dev.submissions() - before, t.elapsed())
+}
+
+#[test]
+fn a_chain_of_1000_ops_is_one_submission() {
+    let Some(dev) = gpu_with(GpuOptions::default()) else {
+        return;
+    };
+    let (batched, subs_batched, t_batched) = chain(&dev, false);
+    let (eager, subs_eager, t_eager) = chain(&dev, true);
+    eprintln!(
+        "1,000 ops: batched {t_batched:?} in {subs_batched} submission(s); waiting after each \
+         op {t_eager:?} in {subs_eager} submissions"
+    );
+    assert_eq!(batched, eager);
+    assert_eq!(subs_batched, 1);
+    assert_eq!(subs_eager, 1001); // one per op, plus the read-back
+                                  // CPU reference.
+    let mut want: Vec<f32> = (0..64).map(|i| i as f32 * 0.25).collect();
+    for _ in 0..1000 {
+        for v in &mut want {
+            *v = *v * 0.5 + 1.0;
+        }
+    }
+    assert_eq!(batched, want);
+    // The pipeline was compiled once.
+    assert_eq!(dev.cached_pipelines(), 1);
+}
+
+#[test]
+fn batch_limit_submits_on_its_own() {
+    let Some(dev) = gpu_with(GpuOptions {
+        batch_limit: 10,
+        ..GpuOptions::default()
+    }) else {
+        return;
+    };
+    let buf = GpuBuffer::zeros(&dev, 64).unwrap();
+    let before = dev.submissions();
+    for _ in 0..25 {
+        copy(
+            &dev,
+            &[16],
+            &GpuView {
+                buf: &buf,
+                dtype: DType::F32,
+                strides: &[1],
+                offset: 0,
+            },
+            &GpuView {
+                buf: &buf,
+                dtype: DType::F32,
+                strides: &[-1],
+                offset: 15,
+            },
+        )
+        .unwrap();
+    }
+    assert!(dev.submissions() - before >= 2);
+    dev.synchronize().unwrap();
+}

@@ -1,0 +1,371 @@
+//! The GPU side of the op registry: WGSL expressions per op and loop dtype,
+//! and dispatch of arrays to the kernels in [`crate::gpu`].
+//!
+//! In the expressions, `x0`, `x1`, `x2` are the inputs converted to the loop
+//! type `C` (uint8 is `u32`, bool is `bool`, bfloat16 is `f32` in WGSL), and
+//! the expression has type `C`; the kernel converts to the output dtype.
+//!
+//! Float results on the GPU: `+ - * /`, `sqrt`, comparisons, `floor`,
+//! `ceil`, `round`, min/max and conversions are exact as on the CPU.
+//! `exp`, `log`, `sin`, `cos`, `tanh` and float `power` use the device's
+//! built-ins, which Vulkan bounds at a few ulp for f32 (3 ulp for exp and
+//! log on lavapipe's LLVM code, 2^-11 absolute for sin/cos in their
+//! primary range); they exist for f16, bf16 and f32 only, since SPIR-V's
+//! extended instructions take no 64-bit floats. Integer `power` runs on the
+//! CPU only. Float `floor_divide` and `remainder` follow NumPy's divmod
+//! formula with WGSL's `%`, which is `x - y * trunc(x / y)` rather than an
+//! exact fmod: results can differ by an ulp of the quotient.
+
+use super::{BinaryOp, ReduceOp, UnaryOp};
+use crate::array::Array;
+use crate::dtype::{DType, Kind};
+use crate::error::{Error, Result};
+use crate::gpu::{self, GpuDevice, GpuView};
+use crate::layout::Layout;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
+fn unsupported(op: &str, dtype: DType, why: &str) -> Error {
+    Error::DType {
+        op: "gpu",
+        reason: format!("{op} on {dtype} does not run on the GPU backend{why}; compute it on the CPU (to_cpu())"),
+    }
+}
+
+fn nan_max(a: &str, b: &str, c: DType) -> String {
+    match c.kind() {
+        Kind::Float => format!("select(select({b}, {a}, {a} >= {b}), {a}, is_nan_f32(f32({a})))"),
+        Kind::Bool => format!("({a} || {b})"),
+        _ => format!("max({a}, {b})"),
+    }
+}
+
+fn nan_min(a: &str, b: &str, c: DType) -> String {
+    match c.kind() {
+        Kind::Float => format!("select(select({b}, {a}, {a} <= {b}), {a}, is_nan_f32(f32({a})))"),
+        Kind::Bool => format!("({a} && {b})"),
+        _ => format!("min({a}, {b})"),
+    }
+}
+
+fn compare(op: BinaryOp, c: DType) -> String {
+    if c == DType::Bool {
+        return match op {
+            BinaryOp::Equal => "x0 == x1",
+            BinaryOp::NotEqual => "x0 != x1",
+            BinaryOp::Less => "!x0 && x1",
+            BinaryOp::LessEqual => "!x0 || x1",
+            BinaryOp::Greater => "x0 && !x1",
+            _ => "x0 || !x1",
+        }
+        .to_string();
+    }
+    let sym = match op {
+        BinaryOp::Equal => "==",
+        BinaryOp::NotEqual => "!=",
+        BinaryOp::Less => "<",
+        BinaryOp::LessEqual => "<=",
+        BinaryOp::Greater => ">",
+        _ => ">=",
+    };
+    format!("select(C(0), C(1), x0 {sym} x1)")
+}
+
+impl BinaryOp {
+    /// The WGSL expression of the op for loop dtype `c`.
+    pub(crate) fn wgsl_for(self, c: DType) -> Result<String> {
+        let k = c.kind();
+        let b = c == DType::Bool;
+        let e = match self {
+            BinaryOp::Add if b => "x0 || x1".into(),
+            BinaryOp::Multiply if b => "x0 && x1".into(),
+            BinaryOp::Add => "x0 + x1".into(),
+            BinaryOp::Subtract => "x0 - x1".into(),
+            BinaryOp::Multiply => "x0 * x1".into(),
+            BinaryOp::Divide => "x0 / x1".into(),
+            BinaryOp::FloorDivide => match k {
+                Kind::Int => "select(select(x0 / x1, x0 / x1 - C(1), (x0 % x1 != C(0)) && ((x0 < C(0)) != (x1 < C(0)))), C(0), x1 == C(0))".into(),
+                Kind::UInt => "select(x0 / x1, C(0), x1 == C(0))".into(),
+                _ => {
+                    let m = "(x0 % x1)";
+                    let d = format!("select((x0 - {m}) / x1, (x0 - {m}) / x1 - C(1), ({m} != C(0)) && ((x1 < C(0)) != ({m} < C(0))))");
+                    format!("select(floor({d}) + select(C(0), C(1), {d} - floor({d}) > C(0.5)), x0 / x1, x1 == C(0))")
+                }
+            },
+            BinaryOp::Remainder => match k {
+                Kind::Int => "select(select(x0 % x1, x0 % x1 + x1, (x0 % x1 != C(0)) && ((x0 % x1 < C(0)) != (x1 < C(0)))), C(0), x1 == C(0))".into(),
+                Kind::UInt => "select(x0 % x1, C(0), x1 == C(0))".into(),
+                _ => "select(x0 % x1, x0 % x1 + x1, (x0 % x1 != C(0)) && ((x1 < C(0)) != (x0 % x1 < C(0))))".into(),
+            },
+            BinaryOp::Power => match c {
+                DType::F16 | DType::BF16 | DType::F32 => {
+                    // pow() is exp2(y*log2(x)): give negative bases their
+                    // sign for integral exponents, as C's pow does.
+                    "select(pow(abs(x0), x1) * select(C(1), C(-1), fract(x1 * C(0.5)) != C(0)), pow(x0, x1), x0 >= C(0) || fract(x1) != C(0))".into()
+                }
+                _ => return Err(unsupported("power", c, " (WGSL has no integer or 64-bit power)")),
+            },
+            BinaryOp::Maximum => nan_max("x0", "x1", c),
+            BinaryOp::Minimum => nan_min("x0", "x1", c),
+            BinaryOp::Equal
+            | BinaryOp::NotEqual
+            | BinaryOp::Less
+            | BinaryOp::LessEqual
+            | BinaryOp::Greater
+            | BinaryOp::GreaterEqual => compare(self, c),
+            BinaryOp::LogicalAnd => "x0 && x1".into(),
+            BinaryOp::LogicalOr => "x0 || x1".into(),
+            BinaryOp::LogicalXor => "x0 != x1".into(),
+            BinaryOp::BitwiseAnd if b => "x0 && x1".into(),
+            BinaryOp::BitwiseOr if b => "x0 || x1".into(),
+            BinaryOp::BitwiseXor if b => "x0 != x1".into(),
+            BinaryOp::BitwiseAnd => "x0 & x1".into(),
+            BinaryOp::BitwiseOr => "x0 | x1".into(),
+            BinaryOp::BitwiseXor => "x0 ^ x1".into(),
+        };
+        Ok(e)
+    }
+}
+
+impl UnaryOp {
+    /// The WGSL expression of the op for loop dtype `c`.
+    pub(crate) fn wgsl_for(self, c: DType) -> Result<String> {
+        let k = c.kind();
+        let e = match self {
+            UnaryOp::Negative if k == Kind::UInt => "C(0) - x0".into(),
+            UnaryOp::Negative => "-x0".into(),
+            UnaryOp::Abs | UnaryOp::Sign if k == Kind::Bool => "x0".into(),
+            UnaryOp::Abs if k == Kind::UInt => "x0".into(),
+            UnaryOp::Abs => "abs(x0)".into(),
+            UnaryOp::Sign if k == Kind::UInt => "select(C(0), C(1), x0 > C(0))".into(),
+            UnaryOp::Sign if k == Kind::Int => "select(select(C(0), C(1), x0 > C(0)), C(-1), x0 < C(0))".into(),
+            UnaryOp::Sign => "select(select(x0, C(1), x0 > C(0)), C(-1), x0 < C(0))".into(),
+            UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round if k != Kind::Float => "x0".into(),
+            UnaryOp::Floor => "floor(x0)".into(),
+            UnaryOp::Ceil => "ceil(x0)".into(),
+            UnaryOp::Round => "round(x0)".into(),
+            UnaryOp::Sqrt => "sqrt(x0)".into(),
+            UnaryOp::Exp | UnaryOp::Log | UnaryOp::Sin | UnaryOp::Cos | UnaryOp::Tanh => {
+                if c == DType::F64 {
+                    return Err(unsupported(self.name(), c, " (SPIR-V's extended instructions take no 64-bit floats)"));
+                }
+                let f = match self {
+                    UnaryOp::Exp => "exp",
+                    UnaryOp::Log => "log",
+                    UnaryOp::Sin => "sin",
+                    UnaryOp::Cos => "cos",
+                    _ => "tanh",
+                };
+                format!("{f}(x0)")
+            }
+            UnaryOp::LogicalNot if k == Kind::Bool => "!x0".into(),
+            UnaryOp::LogicalNot => "select(C(0), C(1), x0 == C(0))".into(),
+        };
+        Ok(e)
+    }
+}
+
+/// The GPU device of an array, if it is on one.
+pub(crate) fn device_of(a: &Array) -> Option<GpuDevice> {
+    a.gpu_buffer().map(|b| b.device().clone())
+}
+
+/// Small constants (weak scalars) uploaded once per device and value.
+fn constant(dev: &GpuDevice, a: &Array) -> Result<Array> {
+    static CACHE: OnceLock<Mutex<HashMap<(u64, DType, Vec<u8>), Array>>> = OnceLock::new();
+    let guard = a.cpu_read("constant")?;
+    let key = (dev.id(), a.dtype(), guard.le_bytes(a.element_offset(), 1).to_vec());
+    drop(guard);
+    let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(c) = map.get(&key) {
+        return Ok(c.clone());
+    }
+    if map.len() >= 1024 {
+        map.clear();
+    }
+    let c = a.to_device(&crate::Device::Gpu(dev.clone()))?;
+    map.insert(key, c.clone());
+    Ok(c)
+}
+
+/// Prepares an input of a kernel writing `out`: CPU scalars go to the
+/// device. An input that is `out` element for element (`x += y`,
+/// `x.unary_into(Abs, &x)`) is used as it is: the kernel reads it through
+/// the output's binding. Any other input sharing `out`'s buffer is copied
+/// first (wgpu cannot bind one buffer for reading and writing in one
+/// dispatch; `guard_overlap` has already copied the overlapping ones, so
+/// these are other elements of the same buffer), recorded as an implicit
+/// copy, so that the GPU layer never copies behind the ledger's back.
+fn prepare_input(op: &'static str, dev: &GpuDevice, out: &Array, a: &Array) -> Result<Array> {
+    let Some(in_buf) = a.gpu_buffer() else {
+        return constant(dev, a);
+    };
+    let detach = a.buffer_id() == out.buffer_id()
+        && match out.gpu_buffer() {
+            Some(out_buf) => {
+                let in_strides = a.layout().broadcast_strides(out.shape());
+                let iv = GpuView {
+                    buf: in_buf,
+                    dtype: a.dtype(),
+                    strides: &in_strides,
+                    offset: a.element_offset(),
+                };
+                let ov = GpuView {
+                    buf: out_buf,
+                    dtype: out.dtype(),
+                    strides: out.layout().strides(),
+                    offset: out.element_offset(),
+                };
+                gpu::needs_detach(&ov, &iv, out.shape())
+            }
+            None => true,
+        };
+    if detach {
+        let reason = "wgpu cannot bind one buffer as input and output of a dispatch";
+        crate::storage::ledger::check_implicit(op, reason, a.nbytes())?;
+        let c = a.alloc_like(
+            op,
+            crate::layout::order::copy_layout(a.layout(), crate::Order::K),
+            a.dtype(),
+        )?;
+        copy(&c, a)?;
+        a.record_copy(op, reason, true, &c);
+        return Ok(c);
+    }
+    Ok(a.clone())
+}
+
+/// Axes ordered so that the output's strides decrease: a fresh (dense)
+/// output is then C-contiguous over the permuted shape, which packed output
+/// dtypes need.
+fn out_perm(out: &Layout) -> Vec<usize> {
+    let mut perm: Vec<usize> = (0..out.ndim()).collect();
+    perm.sort_by_key(|&d| std::cmp::Reverse(out.strides()[d].unsigned_abs()));
+    perm
+}
+
+fn permuted<T: Copy>(v: &[T], perm: &[usize]) -> Vec<T> {
+    perm.iter().map(|&d| v[d]).collect()
+}
+
+/// Runs `expr` elementwise over `inputs` (broadcast to `out`) into `out`.
+pub(crate) fn elementwise(name: &'static str, expr: &str, compute: DType, out: &Array, inputs: &[&Array]) -> Result<()> {
+    let dev = device_of(out).ok_or_else(|| Error::Device {
+        op: name,
+        reason: "the output is not on a GPU".into(),
+    })?;
+    let inputs: Vec<Array> = inputs.iter().map(|a| prepare_input(name, &dev, out, a)).collect::<Result<_>>()?;
+    let perm = out_perm(out.layout());
+    let shape = permuted(out.shape(), &perm);
+    let out_strides = permuted(out.layout().strides(), &perm);
+    let in_strides: Vec<Vec<isize>> = inputs
+        .iter()
+        .map(|a| permuted(&a.layout().broadcast_strides(out.shape()), &perm))
+        .collect();
+    let out_buf = out.gpu_buffer().ok_or_else(|| Error::Device { op: name, reason: "output not on a GPU".into() })?;
+    let mut views = Vec::with_capacity(inputs.len());
+    for (a, s) in inputs.iter().zip(&in_strides) {
+        let buf = a.gpu_buffer().ok_or_else(|| Error::Device { op: name, reason: "input not on a GPU".into() })?;
+        views.push(GpuView { buf, dtype: a.dtype(), strides: s, offset: a.element_offset() });
+    }
+    let op = gpu::ElementwiseOp { name, expr, compute, out: out.dtype() };
+    let ov = GpuView { buf: out_buf, dtype: out.dtype(), strides: &out_strides, offset: out.element_offset() };
+    gpu::elementwise(&dev, &op, &shape, &ov, &views)
+}
+
+/// `out[...] = src` (broadcast, cast) on the GPU.
+pub(crate) fn copy(out: &Array, src: &Array) -> Result<()> {
+    elementwise("copy", "x0", out.dtype(), out, &[src])
+}
+
+/// `out[...] = value` on the GPU.
+pub(crate) fn fill(out: &Array, value: &Array) -> Result<()> {
+    elementwise("fill", "x0", out.dtype(), out, &[value])
+}
+
+/// A binary ufunc on the GPU.
+pub(crate) fn binary(op: BinaryOp, loop_dtype: DType, a: &Array, b: &Array, out: &Array) -> Result<()> {
+    let expr = op.wgsl_for(loop_dtype)?;
+    elementwise(op.name(), &expr, loop_dtype, out, &[a, b])
+}
+
+/// A unary ufunc on the GPU.
+pub(crate) fn unary(op: UnaryOp, loop_dtype: DType, a: &Array, out: &Array) -> Result<()> {
+    let expr = op.wgsl_for(loop_dtype)?;
+    elementwise(op.name(), &expr, loop_dtype, out, &[a])
+}
+
+/// `where(cond, x, y)` on the GPU; `cond` must be bool.
+pub(crate) fn select(cond: &Array, x: &Array, y: &Array, out: &Array) -> Result<()> {
+    let c = out.dtype();
+    let expr = if c == DType::Bool { "select(x2, x1, x0)" } else { "select(x2, x1, x0 != C(0))" };
+    elementwise("where", expr, c, out, &[cond, x, y])
+}
+
+/// `clip(a, lo, hi)` on the GPU.
+pub(crate) fn clip(a: &Array, lo: &Array, hi: &Array, out: &Array) -> Result<()> {
+    let c = out.dtype();
+    let expr = nan_min(&nan_max("x0", "x1", c), "x2", c);
+    elementwise("clip", &expr, c, out, &[a, lo, hi])
+}
+
+/// A reduction on the GPU: `out` (strides over the kept axes) receives the
+/// reduction of `input` over the axes described by `red_shape`/`red_strides`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn reduce(
+    op: ReduceOp,
+    input: &Array,
+    kept_shape: &[usize],
+    in_kept: &[isize],
+    red_shape: &[usize],
+    red_strides: &[isize],
+    out: &Array,
+    out_strides: &[isize],
+) -> Result<()> {
+    let name = op.name();
+    let dev = device_of(input).ok_or_else(|| Error::Device { op: name, reason: "the input is not on a GPU".into() })?;
+    let dt = input.dtype();
+    let sum_acc = match dt.kind() {
+        Kind::Bool | Kind::Int => DType::I64,
+        Kind::UInt => DType::U64,
+        Kind::Float if dt == DType::F64 => DType::F64,
+        Kind::Float => DType::F32,
+    };
+    let (gop, acc) = match op {
+        ReduceOp::Sum => (gpu::ReduceOp::Sum, sum_acc),
+        ReduceOp::Prod => (gpu::ReduceOp::Prod, sum_acc),
+        ReduceOp::Mean => (gpu::ReduceOp::Sum, if dt.is_float() { sum_acc } else { DType::F64 }),
+        ReduceOp::Min => (gpu::ReduceOp::Min, dt),
+        ReduceOp::Max => (gpu::ReduceOp::Max, dt),
+        ReduceOp::ArgMin => (gpu::ReduceOp::ArgMin, dt),
+        ReduceOp::ArgMax => (gpu::ReduceOp::ArgMax, dt),
+        ReduceOp::Any => (gpu::ReduceOp::Any, DType::Bool),
+        ReduceOp::All => (gpu::ReduceOp::All, DType::Bool),
+    };
+    // Order the kept axes so the output is C-contiguous in that order.
+    let mut perm: Vec<usize> = (0..kept_shape.len()).collect();
+    perm.sort_by_key(|&d| std::cmp::Reverse(out_strides[d].unsigned_abs()));
+    let kshape = permuted(kept_shape, &perm);
+    let kin = permuted(in_kept, &perm);
+    let kout = permuted(out_strides, &perm);
+    let in_buf = input.gpu_buffer().ok_or_else(|| Error::Device { op: name, reason: "input not on a GPU".into() })?;
+    let iv = GpuView { buf: in_buf, dtype: dt, strides: &[], offset: input.element_offset() };
+    if op == ReduceOp::Mean {
+        let count: usize = red_shape.iter().product();
+        if count == 0 {
+            // 0/0 is not guaranteed to be NaN in WGSL; NumPy's mean of
+            // nothing is NaN.
+            return out.fill(f64::NAN);
+        }
+        let tmp = Array::alloc_on(&crate::Device::Gpu(dev.clone()), name, out.layout().clone(), acc)?;
+        let tb = tmp.gpu_buffer().ok_or_else(|| Error::Device { op: name, reason: "temporary not on a GPU".into() })?;
+        let tv = GpuView { buf: tb, dtype: acc, strides: &kout, offset: tmp.element_offset() };
+        gpu::reduce(&dev, gop, acc, &iv, &kshape, &kin, red_shape, red_strides, &tv)?;
+        let expr = format!("x0 / C({count}.0)");
+        return elementwise("mean", &expr, acc, out, &[&tmp]);
+    }
+    let out_buf = out.gpu_buffer().ok_or_else(|| Error::Device { op: name, reason: "output not on a GPU".into() })?;
+    let ov = GpuView { buf: out_buf, dtype: out.dtype(), strides: &kout, offset: out.element_offset() };
+    gpu::reduce(&dev, gop, acc, &iv, &kshape, &kin, red_shape, red_strides, &ov)
+}
