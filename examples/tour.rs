@@ -10,6 +10,59 @@ fn section(title: &str) {
     );
 }
 
+/// Views, a broadcast op and a reduction on the GPU, or a note on how to
+/// get an adapter.
+fn gpu_part() -> strider::Result<()> {
+    let dev = match strider::Device::gpu() {
+        Ok(d) => d,
+        Err(e) => {
+            println!("no GPU adapter, so this part stays on the CPU: {e}");
+            println!("(on Debian or Ubuntu, `apt-get install mesa-vulkan-drivers` gives the lavapipe software adapter)");
+            return Ok(());
+        }
+    };
+    #[cfg(feature = "gpu")]
+    if let Some(info) = dev.adapter_info() {
+        println!(
+            "adapter: {} via {} (driver {}, device type {}{})",
+            info.name,
+            info.backend,
+            info.driver,
+            info.device_type,
+            if info.is_software {
+                ", a software rasteriser: correct, not fast"
+            } else {
+                ""
+            }
+        );
+    }
+    let a = Array::arange(0.0, 12.0, 1.0, DType::F32)?.reshape(&[3, 4])?;
+    let (result, report) = track(|| -> strider::Result<Array> {
+        let g = a.to_device(&dev)?; // one upload
+        let t = g.t(); // a view: metadata only, on the device
+        let v = g.slice(s![.., ..;2])?; // a view too
+        println!(
+            "on the GPU: a.T strides {:?}, a[:, ::2] strides {:?}, same buffer: {}",
+            t.strides(),
+            v.strides(),
+            t.buffer_id() == g.buffer_id()
+        );
+        let row = Array::arange(0.0, 4.0, 1.0, DType::F32)?.to_device(&dev)?; // one upload
+        let y: Array = (&g * 2.0 + &row)?; // a broadcast, computed on the device
+        let s = y.sum(1)?; // a reduction on the device
+        let c = t.to_contiguous()?; // a gather kernel on the device, recorded as a copy
+        println!(
+            "a.T made contiguous on the device: strides {:?}",
+            c.strides()
+        );
+        s.to_cpu() // one download
+    });
+    let result = result?;
+    println!("(a * 2 + row).sum(axis=1) computed on the GPU: {result}");
+    println!("the ledger of the GPU part:\n{report}");
+    Ok(())
+}
+
 fn main() -> strider::Result<()> {
     section("1. A (3, 4) int64 array: one flat buffer, a shape, strides");
     let a = Array::arange_i64(0, 12, 1)?.reshape(&[3, 4])?;
@@ -123,6 +176,9 @@ fn main() -> strider::Result<()> {
     });
     res?;
     println!("y[1:] = y[:-1]  ->  y = {y}; the temporary is recorded:\n{report}");
+
+    section("11. The same on the GPU, with every transfer in the ledger");
+    gpu_part()?;
 
     section("Summary");
     let totals = strider::ledger::totals();

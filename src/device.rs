@@ -141,7 +141,13 @@ impl fmt::Display for Device {
             #[cfg(feature = "gpu")]
             Device::Gpu(g) => {
                 let info = g.adapter_info();
-                write!(f, "gpu:{} ({})", info.name, info.backend)
+                let name = info
+                    .name
+                    .split(" (")
+                    .next()
+                    .unwrap_or(&info.name)
+                    .to_string();
+                write!(f, "gpu:{name}")
             }
         }
     }

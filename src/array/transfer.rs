@@ -21,7 +21,12 @@ use std::sync::Arc;
 
 impl Array {
     /// A zeroed array with exactly `layout` on `device`.
-    pub(crate) fn alloc_on(device: &Device, op: &'static str, layout: Layout, dtype: crate::DType) -> Result<Array> {
+    pub(crate) fn alloc_on(
+        device: &Device,
+        op: &'static str,
+        layout: Layout,
+        dtype: crate::DType,
+    ) -> Result<Array> {
         match device {
             Device::Cpu => Array::alloc(op, layout, dtype),
             #[cfg(feature = "gpu")]
@@ -30,13 +35,21 @@ impl Array {
                 let len = layout.extent().map_or(0, |(_, hi)| hi + 1);
                 let bytes = (len as u64 * dtype.itemsize() as u64).max(4).div_ceil(4) * 4;
                 let buf = crate::gpu::GpuBuffer::zeros(g, bytes)?;
-                Ok(Array::from_buffer(Arc::new(Buffer::gpu(buf, dtype, len)), layout))
+                Ok(Array::from_buffer(
+                    Arc::new(Buffer::gpu(buf, dtype, len)),
+                    layout,
+                ))
             }
         }
     }
 
     /// A zeroed array with `layout` and `dtype` on this array's device.
-    pub(crate) fn alloc_like(&self, op: &'static str, layout: Layout, dtype: crate::DType) -> Result<Array> {
+    pub(crate) fn alloc_like(
+        &self,
+        op: &'static str,
+        layout: Layout,
+        dtype: crate::DType,
+    ) -> Result<Array> {
         Array::alloc_on(&self.device(), op, layout, dtype)
     }
 
@@ -57,16 +70,30 @@ impl Array {
     /// Packs a scattered view into new contiguous memory on its device,
     /// recorded as an explicit copy.
     fn pack_for_transfer(&self, op: &'static str) -> Result<Array> {
-        let out = self.alloc_like(op, Layout::contiguous(op, self.shape(), Order::C)?, self.dtype())?;
+        let out = self.alloc_like(
+            op,
+            Layout::contiguous(op, self.shape(), Order::C)?,
+            self.dtype(),
+        )?;
         out.copy_from_unchecked(op, self)?;
-        self.record_copy(op, "a scattered view is packed before a transfer, which moves fewer bytes", false, &out);
+        self.record_copy(
+            op,
+            "a scattered view is packed before a transfer, which moves fewer bytes",
+            false,
+            &out,
+        );
         Ok(out)
     }
 
     fn record_transfer(&self, op: &'static str, bytes: usize, result: &Array) {
         ledger::record(EventKind::Transfer, bytes, || CopyEvent {
             op,
-            reason: format!("{} -> {}", self.device(), result.device()),
+            reason: if result.device().is_cpu() {
+                "download"
+            } else {
+                "upload"
+            }
+            .to_string(),
             kind: EventKind::Transfer,
             bytes,
             source: LayoutRecord::of(&self.layout, self.itemsize()),
@@ -127,13 +154,21 @@ impl Array {
             }
             let item = self.itemsize();
             let Some((lo, hi)) = self.layout.extent() else {
-                let out = Array::alloc(op, Layout::contiguous(op, self.shape(), Order::C)?, self.dtype())?;
+                let out = Array::alloc(
+                    op,
+                    Layout::contiguous(op, self.shape(), Order::C)?,
+                    self.dtype(),
+                )?;
                 self.record_transfer(op, 0, &out);
                 return Ok(out);
             };
             let bytes = g.download((lo * item) as u64, ((hi + 1 - lo) * item) as u64)?;
             let data = CpuData::from_le_bytes(self.dtype(), &bytes[..(hi + 1 - lo) * item]);
-            let layout = Layout::new(self.shape().to_vec(), self.layout.strides().to_vec(), self.layout.offset() - lo);
+            let layout = Layout::new(
+                self.shape().to_vec(),
+                self.layout.strides().to_vec(),
+                self.layout.offset() - lo,
+            );
             let out = Array::from_parts(data, layout);
             self.record_transfer(op, (hi + 1 - lo) * item, &out);
             return Ok(out);
@@ -158,7 +193,11 @@ impl Array {
                 let bytes = guard.le_bytes(lo.min(guard.len()), n);
                 let buf = crate::gpu::upload(g, bytes)?;
                 drop(guard);
-                let layout = Layout::new(self.shape().to_vec(), self.layout.strides().to_vec(), self.layout.offset() - lo.min(self.layout.offset()));
+                let layout = Layout::new(
+                    self.shape().to_vec(),
+                    self.layout.strides().to_vec(),
+                    self.layout.offset() - lo.min(self.layout.offset()),
+                );
                 let out = Array::from_buffer(Arc::new(Buffer::gpu(buf, self.dtype(), n)), layout);
                 self.record_transfer(op, n * item, &out);
                 Ok(out)
@@ -174,7 +213,10 @@ impl Array {
         } else {
             Err(Error::Device {
                 op,
-                reason: format!("the array is on {} but the operation runs on {device}", self.device()),
+                reason: format!(
+                    "the array is on {} but the operation runs on {device}",
+                    self.device()
+                ),
             })
         }
     }
