@@ -11,10 +11,12 @@
 //
 // Variants: STRIDED = true does the index math over the shape; STRIDED =
 // false is the contiguous fast path (each operand steps by 1 or 0). An
-// input aliased to the output (variant suffix `_a{k}`: the same elements of
-// the same buffer, as in `x += y`) has no binding of its own and is loaded
-// from out0 at its own offset and strides; each invocation reads the
-// element it then writes, so no other invocation sees a new value.
+// input aliased to the output (variant suffix `_a{k}`: an input on the
+// output's buffer) has no binding of its own and is loaded from out0 at its
+// own offset and strides. The host aliases only inputs for which that is
+// safe in any order: the output's own elements (as in `x += y`; each
+// invocation reads the element it then writes) or elements that no
+// invocation writes (`x[:n] += x[n:]`).
 {{ enables }}
 alias C = {{ compute }};
 const WG: u32 = {{ workgroup_size }}u;

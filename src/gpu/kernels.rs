@@ -164,6 +164,8 @@ pub(crate) struct ElementwiseSpec {
     /// Inputs (by index, ascending) *aliased to the output*: read from the
     /// output's binding at their own offset and strides, with no binding of
     /// their own. Their dtype must be the output's (it is the same buffer).
+    /// The launcher aliases only the output's own elements, or (unpacked
+    /// outputs) elements disjoint from it.
     pub aliased: Vec<usize>,
 }
 
@@ -743,13 +745,14 @@ fn max_groups(dev: &GpuDevice) -> u64 {
 /// In-place and overlapping calls are safe, with NumPy's semantics (inputs
 /// are read as they were before the call). An input that is the output
 /// element for element (same buffer, dtype, offset and strides: `x += y`,
-/// `x = abs(x)`) is read through the output's binding with no copy, by a
-/// kernel variant whose name ends in `_a{k}`; any other input on the
-/// output's buffer is first copied on the device (see [`needs_detach`],
-/// which tells a caller beforehand, so that it can make and record the copy
-/// itself). The output must not overlap itself (no zero strides). A packed output dtype (`uint8`, `bool`,
-/// `bfloat16`) must be C-contiguous over `shape` (any offset): each
-/// invocation owns whole 32-bit words of it.
+/// `x = abs(x)`), or provably disjoint from an unpacked output on its
+/// buffer (`x[:n] += x[n:]`), is read through the output's binding with no
+/// copy, by a kernel variant whose name ends in `_a{k}`; any other input on
+/// the output's buffer is first copied on the device ([`needs_detach`] says
+/// which, so that a caller can make and record the copy itself). The
+/// output must not overlap itself (no zero strides). A packed output dtype
+/// (`uint8`, `bool`, `bfloat16`) must be C-contiguous over `shape` (any
+/// offset): each invocation owns whole 32-bit words of it.
 ///
 /// # Errors
 ///
@@ -823,7 +826,7 @@ pub fn elementwise(
         return Ok(());
     }
 
-    launch_elementwise(dev, op, shape, out, inputs, n, true)
+    launch_elementwise(dev, op, shape, out, inputs, n, Alias::SameOrDisjoint)
 }
 
 /// Whether `input` and `out` name exactly the same elements over `shape`:
@@ -841,21 +844,97 @@ fn same_elements(out: &GpuView, input: &GpuView, shape: &[usize]) -> bool {
             .all(|(&n, (a, b))| n <= 1 || a == b)
 }
 
+/// Whether `input` provably shares no element with `out` over `shape`
+/// (same dtype, so elements are the same units): their element ranges do not
+/// meet, or every element of either is at an offset that the gcd of all
+/// strides cannot bridge (`x[::2]` and `x[1::2]`). Sound, not complete: a
+/// `false` may still be disjoint.
+fn disjoint_elements(out: &GpuView, input: &GpuView, shape: &[usize]) -> bool {
+    if input.dtype != out.dtype
+        || input.strides.len() != shape.len()
+        || out.strides.len() != shape.len()
+    {
+        return false;
+    }
+    let (olo, ohi) = full_extent(shape, out.strides);
+    let (ilo, ihi) = full_extent(shape, input.strides);
+    let (o0, i0) = (out.offset as i64, input.offset as i64);
+    if o0 + ohi < i0 + ilo || i0 + ihi < o0 + olo {
+        return true;
+    }
+    let g = shape
+        .iter()
+        .zip(out.strides.iter().zip(input.strides))
+        .filter(|(&n, _)| n > 1)
+        .fold(0u64, |g, (_, (&a, &b))| {
+            gcd(gcd(g, a.unsigned_abs() as u64), b.unsigned_abs() as u64)
+        });
+    g > 1 && (i0 - o0).unsigned_abs() % g != 0
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Which inputs on the output's buffer a launch reads through the output's
+/// binding instead of a copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Alias {
+    /// None: every input on the output's buffer is copied.
+    Never,
+    /// Inputs that are the output element for element.
+    Same,
+    /// Those, and inputs provably disjoint from an unpacked output.
+    SameOrDisjoint,
+}
+
+impl Alias {
+    /// Whether `input` (on `out`'s buffer or not) is read through `out`'s
+    /// binding under this policy.
+    fn reads_through(self, out: &GpuView, input: &GpuView, shape: &[usize]) -> bool {
+        if input.buf.id() != out.buf.id() || self == Alias::Never {
+            return false;
+        }
+        same_elements(out, input, shape)
+            || (self == Alias::SameOrDisjoint
+                && !codegen::is_packed(out.dtype)
+                && disjoint_elements(out, input, shape))
+    }
+
+    /// The next, more cautious policy.
+    fn fallback(self) -> Alias {
+        match self {
+            Alias::SameOrDisjoint => Alias::Same,
+            _ => Alias::Never,
+        }
+    }
+}
+
 /// Whether [`elementwise`] (and [`copy`]) would copy `input` on the device
-/// before a launch writing `out` over `shape`: true when `input` shares its
-/// buffer with `out` but is not the output itself element for element (same
-/// dtype, offset and strides over `shape`; strides on length-1 axes do not
-/// matter). An empty `shape` reads nothing, so needs no copy.
+/// before a launch writing `out` over `shape`. False for an input on another
+/// buffer, and for an empty `shape` (nothing is read). For an input on the
+/// output's buffer, false when it can be read through the output's own
+/// binding, with no copy:
 ///
-/// An input that *is* the output element for element is read through the
-/// output's own binding with no copy: every invocation reads the elements
-/// (or, for packed dtypes, the 32-bit words) that it then writes, so the
-/// in-place result is NumPy's. Any other input on the output's buffer is
-/// copied by the GPU layer first (wgpu cannot bind one buffer for reading
-/// and for writing in one dispatch, and the layer cannot tell whether the
-/// overlap is harmless). That copy is not in the copy ledger; a caller that
-/// keeps a ledger asks this function first and makes (and records) the copy
-/// itself, as the op layer does.
+/// - it is the output element for element (same dtype, offset and strides
+///   over `shape`; strides on length-1 axes do not matter): every
+///   invocation reads the elements (for packed dtypes, the 32-bit words)
+///   that it then writes, so the in-place result is NumPy's;
+/// - or the output's dtype is not packed, the input has that dtype, is
+///   provably disjoint from the output (element ranges that do not meet, or
+///   offsets the strides' gcd cannot bridge, like `x[::2]` and `x[1::2]`),
+///   and the buffer fits in one binding: no element read is ever written.
+///
+/// Any other input on the output's buffer is copied by the GPU layer first
+/// (wgpu cannot bind one buffer for reading and for writing in one
+/// dispatch, and the layer cannot prove the overlap harmless). That copy is
+/// not in the copy ledger; a caller that keeps a ledger asks this function
+/// first and makes (and records) the copy itself, as the op layer does, so
+/// that the GPU layer never copies behind its back.
 ///
 /// ```
 /// use strider::gpu::{needs_detach, GpuBuffer, GpuDevice, GpuView};
@@ -865,18 +944,30 @@ fn same_elements(out: &GpuView, input: &GpuView, shape: &[usize]) -> bool {
 /// let v = |strides, offset| GpuView { buf: &buf, dtype: DType::F32, strides, offset };
 /// // x += x: the same elements, no copy.
 /// assert!(!needs_detach(&v(&[1], 0), &v(&[1], 0), &[8]));
+/// // x[:8] += x[8:] and x[::2] += x[1::2]: disjoint, no copy.
+/// assert!(!needs_detach(&v(&[1], 0), &v(&[1], 8), &[8]));
+/// assert!(!needs_detach(&v(&[2], 0), &v(&[2], 1), &[8]));
 /// // x[1:] += x[:-1]: overlapping, copied.
 /// assert!(needs_detach(&v(&[1], 1), &v(&[1], 0), &[8]));
-/// // x[:8] += x[8:]: other elements of the same buffer, copied too.
-/// assert!(needs_detach(&v(&[1], 0), &v(&[1], 8), &[8]));
 /// ```
 pub fn needs_detach(out: &GpuView, input: &GpuView, shape: &[usize]) -> bool {
-    input.buf.id() == out.buf.id() && !shape.contains(&0) && !same_elements(out, input, shape)
+    if input.buf.id() != out.buf.id() || shape.contains(&0) {
+        return false;
+    }
+    // A disjoint input is read through the output's window, which it may
+    // leave when a buffer larger than one binding is processed in chunks.
+    let unchunked = out.buf.size() <= out.buf.device().ctx.launch.max_binding;
+    let policy = if unchunked {
+        Alias::SameOrDisjoint
+    } else {
+        Alias::Same
+    };
+    !policy.reads_through(out, input, shape)
 }
 
-/// Launch the (checked, non-empty) elementwise `op`. With `allow_alias`, an
-/// input that is the output element for element is read through the
-/// output's binding; every other input on the output's buffer is detached.
+/// Launch the (checked, non-empty) elementwise `op`. The inputs on the
+/// output's buffer that `alias` allows are read through the output's
+/// binding; the others are detached.
 fn launch_elementwise(
     dev: &GpuDevice,
     op: &ElementwiseOp,
@@ -884,12 +975,12 @@ fn launch_elementwise(
     out: &GpuView,
     inputs: &[GpuView],
     n: u64,
-    allow_alias: bool,
+    alias: Alias,
 ) -> Result<()> {
     const OP: &str = "elementwise";
     let aliased: Vec<bool> = inputs
         .iter()
-        .map(|v| allow_alias && same_elements(out, v, shape))
+        .map(|v| alias.reads_through(out, v, shape))
         .collect();
     // Other inputs that share the output's buffer are read from a copy.
     let mut detached: Vec<Option<(GpuBuffer, usize)>> = Vec::with_capacity(inputs.len());
@@ -1017,9 +1108,10 @@ fn launch_elementwise(
         });
     };
     // An aliased input is read through the output's window: its elements
-    // must lie inside that window in every chunk. (They always do for an
-    // input that is the output element for element; if not, correctness
-    // first: detach it like any other input on the output's buffer.)
+    // must lie inside that window in every chunk. They always do for an
+    // input that is the output element for element; a disjoint one may
+    // leave it when a large buffer is chunked: then, correctness first,
+    // detach it like any other input on the output's buffer.
     let fits = chunks.iter().all(|c| {
         let w0 = &c.windows[0];
         c.windows.iter().enumerate().all(|(k, w)| {
@@ -1027,7 +1119,7 @@ fn launch_elementwise(
         })
     });
     if !fits {
-        return launch_elementwise(dev, op, shape, out, inputs, n, false);
+        return launch_elementwise(dev, op, shape, out, inputs, n, alias.fallback());
     }
 
     let key = spec.key();

@@ -39,14 +39,17 @@
 //! order; [`upload`] fills a fresh buffer before any later kernel reads it,
 //! and [`GpuBuffer::write`] submits earlier work first. In-place calls read
 //! the old values, as NumPy's do. wgpu cannot bind one buffer both read-only
-//! and read-write in a dispatch, so an input on the output's buffer that is
-//! the output element for element (`x += 1`, `x = abs(x)`) is read through
-//! the output's own binding (kernel variants named `..._a{k}`), with no
-//! copy: each invocation reads exactly the elements, or for packed dtypes
-//! the 32-bit words, that it writes. Any other input on the output's buffer
-//! is copied on the device first; [`needs_detach`] says when, so that the
-//! op layer makes that copy itself and records it in the copy ledger. The
-//! GPU layer's own copy remains as a safety net for direct callers.
+//! and read-write in a dispatch, so an input on the output's buffer is read
+//! through the output's own binding (kernel variants named `..._a{k}`),
+//! with no copy, when that is safe in any execution order: when it is the
+//! output element for element (`x += 1`, `x = abs(x)`: each invocation
+//! reads exactly the elements, or for packed dtypes the 32-bit words, that
+//! it writes), or when it is provably disjoint from an unpacked output
+//! (`x[:n] += x[n:]`, `x[::2] += x[1::2]`: nothing read is ever written).
+//! Any other input on the output's buffer is copied on the device first;
+//! [`needs_detach`] says when, so that the op layer makes that copy itself
+//! and records it in the copy ledger. The GPU layer's own copy remains as a
+//! safety net for direct callers.
 //!
 //! Errors: without an adapter, [`GpuDevice::default_device`] and
 //! [`GpuDevice::new`] return [`Error::Device`](crate::Error::Device) saying

@@ -60,7 +60,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
         for dt in DType::ALL {
             for nin in 1..=3 {
                 for expr in sample_exprs(dt, nin) {
-                    specs.push(ElementwiseSpec {
+                    let spec = ElementwiseSpec {
                         name: "op".into(),
                         expr: expr.into(),
                         inputs: vec![dt; nin],
@@ -68,7 +68,26 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                         out: dt,
                         strided,
                         steps: contig_steps(strided, nin, expr.len()),
-                    });
+                        aliased: vec![],
+                    };
+                    // The in-place variants: input 0, the last input, or
+                    // every input read through the output's binding.
+                    let mut aliasings = vec![vec![0], (0..nin).collect::<Vec<_>>()];
+                    if nin > 1 {
+                        aliasings.push(vec![nin - 1]);
+                    }
+                    for aliased in aliasings {
+                        let mut steps = spec.steps.clone();
+                        for &k in &aliased {
+                            steps[k + 1] = steps[0]; // the output's own layout
+                        }
+                        specs.push(ElementwiseSpec {
+                            steps,
+                            aliased,
+                            ..spec.clone()
+                        });
+                    }
+                    specs.push(spec);
                 }
             }
             for to in DType::ALL {
@@ -82,6 +101,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                     out: to,
                     strided,
                     steps: vec![1, 1],
+                    aliased: vec![],
                 });
                 specs.push(ElementwiseSpec {
                     name: "mixed".into(),
@@ -91,6 +111,18 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                     out: to,
                     strided,
                     steps: vec![1, 0, 1],
+                    aliased: vec![],
+                });
+                // A mixed-dtype op in place: input 0 is the output.
+                specs.push(ElementwiseSpec {
+                    name: "mixed_inplace".into(),
+                    expr: sample_exprs(dt, 2)[0].into(),
+                    inputs: vec![to, DType::F32],
+                    compute: dt,
+                    out: to,
+                    strided,
+                    steps: vec![1, 1, 0],
+                    aliased: vec![0],
                 });
             }
         }
@@ -170,6 +202,56 @@ fn every_reduce_variant_validates() {
 }
 
 #[test]
+fn aliased_inputs_have_no_binding_and_read_the_output() {
+    for out in [DType::F32, DType::U8, DType::Bool, DType::BF16] {
+        let spec = ElementwiseSpec {
+            name: "add".into(),
+            expr: sample_exprs(out, 2)[0].into(),
+            inputs: vec![out, out],
+            compute: out,
+            out,
+            strided: true,
+            steps: vec![1, 1, 1],
+            aliased: vec![0],
+        };
+        let src = spec.source().unwrap();
+        let name = spec.key().name();
+        validate(&name, &src).unwrap();
+        assert!(!src.contains("var<storage, read> in0"), "{name}:\n{src}");
+        assert!(src.contains("@binding(3) var<storage, read> in1"), "{name}");
+        assert!(src.contains("out0[(u32(idx[1]))") || src.contains("out0[u32(idx[1])]"));
+        assert_eq!(
+            spec.slots(),
+            vec![
+                (1, super::launch::Access::ReadWrite),
+                (3, super::launch::Access::Read)
+            ],
+            "{name}"
+        );
+    }
+    // An aliased input must have the output's dtype (it is the same buffer),
+    // and must exist.
+    let bad = ElementwiseSpec {
+        name: "add".into(),
+        expr: "x0 + x1".into(),
+        inputs: vec![DType::I32, DType::F32],
+        compute: DType::F32,
+        out: DType::F32,
+        strided: false,
+        steps: vec![1, 1, 1],
+        aliased: vec![0],
+    };
+    let e = bad.source().unwrap_err();
+    assert!(e.to_string().contains("aliased"), "{e}");
+    let bad = ElementwiseSpec {
+        inputs: vec![DType::F32, DType::F32],
+        aliased: vec![2],
+        ..bad
+    };
+    assert!(bad.source().is_err());
+}
+
+#[test]
 fn kernel_names_follow_op_dtype_variant() {
     let spec = ElementwiseSpec {
         name: "add".into(),
@@ -179,6 +261,7 @@ fn kernel_names_follow_op_dtype_variant() {
         out: DType::F32,
         strided: false,
         steps: vec![1, 1, 1],
+        aliased: vec![],
     };
     assert_eq!(spec.key().name(), "add_f32_contig");
     let scalar = ElementwiseSpec {
@@ -186,6 +269,23 @@ fn kernel_names_follow_op_dtype_variant() {
         ..spec.clone()
     };
     assert_eq!(scalar.key().name(), "add_f32_contig_b1");
+    // In place: `x += 1` reads input 0 through the output's binding.
+    let inplace = ElementwiseSpec {
+        aliased: vec![0],
+        ..scalar.clone()
+    };
+    assert_eq!(inplace.key().name(), "add_f32_contig_b1_a0");
+    assert_ne!(
+        inplace.key(),
+        scalar.key(),
+        "aliasing is part of the cache key"
+    );
+    let both = ElementwiseSpec {
+        strided: true,
+        aliased: vec![0, 1],
+        ..spec.clone()
+    };
+    assert_eq!(both.key().name(), "add_f32_strided_a0_a1");
     let spec = ElementwiseSpec {
         inputs: vec![DType::U8, DType::I32],
         compute: DType::I32,
@@ -904,6 +1004,453 @@ fn in_place_and_overlapping_outputs_read_a_copy() {
         want[i] = x[i] + x[i - 1];
     }
     assert_eq!(got, want);
+}
+
+/// An input of an in-place test: a view of the output's own buffer, or a
+/// buffer of its own.
+enum Src {
+    Out { strides: Vec<isize>, offset: usize },
+    Own(HostView),
+}
+
+/// The CPU reference of `op` on one pair of `dt` values.
+fn apply(op: &BinOp, dt: DType, x: f64, y: f64) -> f64 {
+    if dt == DType::Bool {
+        (op.fb)(x != 0.0, y != 0.0) as u8 as f64
+    } else if dt.is_integer() {
+        wrap_int(dt, (op.fi)(x as i128, y as i128))
+    } else {
+        cast(dt, (op.f)(x, y))
+    }
+}
+
+/// Buffers the device's pool has handed out so far (a detach copy takes one).
+fn allocations(dev: &GpuDevice) -> u64 {
+    let (_, hits, misses) = dev.pool_stats();
+    hits + misses
+}
+
+/// Run `op` into `out` (a view of a buffer holding `out.data`) from `srcs`,
+/// compare the whole output buffer with the CPU reference (inputs on the
+/// output's buffer read the values from before the call, as in NumPy), and
+/// return how many buffers the call allocated (0 when nothing was copied).
+fn check_inplace(
+    dev: &GpuDevice,
+    op: &BinOp,
+    dt: DType,
+    shape: &[usize],
+    out: &HostView,
+    srcs: &[Src; 2],
+) -> u64 {
+    let gout = upload(dev, &bytes_of(dt, &out.data)).unwrap();
+    let own: Vec<Option<GpuBuffer>> = srcs
+        .iter()
+        .map(|s| match s {
+            Src::Own(h) => Some(upload(dev, &bytes_of(dt, &h.data)).unwrap()),
+            Src::Out { .. } => None,
+        })
+        .collect();
+    let views: Vec<GpuView> = srcs
+        .iter()
+        .zip(&own)
+        .map(|(s, b)| match s {
+            Src::Out { strides, offset } => GpuView {
+                buf: &gout,
+                dtype: dt,
+                strides,
+                offset: *offset,
+            },
+            Src::Own(h) => GpuView {
+                buf: b.as_ref().expect("uploaded"),
+                dtype: dt,
+                strides: &h.strides,
+                offset: h.offset,
+            },
+        })
+        .collect();
+    let ov = GpuView {
+        buf: &gout,
+        dtype: dt,
+        strides: &out.strides,
+        offset: out.offset,
+    };
+    let expr = if dt == DType::Bool {
+        op.bool_expr
+    } else {
+        op.expr
+    };
+    let ew = ElementwiseOp {
+        name: op.name,
+        expr,
+        compute: dt,
+        out: dt,
+    };
+    let before = allocations(dev);
+    elementwise(dev, &ew, shape, &ov, &views)
+        .unwrap_or_else(|e| panic!("{} {dt} over {shape:?}: {e}", op.name));
+    let allocated = allocations(dev) - before;
+    let got = values_of(dt, &download(&gout, 0, gout.size()).unwrap());
+
+    let host: Vec<HostView> = srcs
+        .iter()
+        .map(|s| match s {
+            Src::Out { strides, offset } => HostView {
+                dtype: dt,
+                data: out.data.clone(),
+                strides: strides.clone(),
+                offset: *offset,
+            },
+            Src::Own(h) => a_like(h),
+        })
+        .collect();
+    let mut want = out.data.clone();
+    for idx in multi_indices(shape) {
+        let e = out.offset as isize
+            + idx
+                .iter()
+                .zip(&out.strides)
+                .map(|(&i, &s)| i as isize * s)
+                .sum::<isize>();
+        want[e as usize] = apply(op, dt, host[0].at(&idx), host[1].at(&idx));
+    }
+    assert_eq!(got, want, "{} {dt} over {shape:?}", op.name);
+    allocated
+}
+
+/// In-place layouts: (shape, output buffer length, output strides, output
+/// offset). The packed dtypes take C-contiguous outputs only.
+fn inplace_layouts(packed: bool) -> Vec<(Vec<usize>, usize, Vec<isize>, usize)> {
+    let mut v = vec![
+        (vec![37], 37, vec![1], 0),             // x
+        (vec![29], 40, vec![1], 3),             // x[3:32], an unaligned start
+        (vec![5, 8], 45, vec![8, 1], 5),        // a 2-D block
+        (vec![3, 1, 7], 21, vec![7, 99, 1], 0), // a length-1 axis's stride is free
+    ];
+    if !packed {
+        v.extend([
+            (vec![20], 41, vec![2], 1),      // x[1::2]
+            (vec![17], 17, vec![-1], 16),    // x[::-1]
+            (vec![4, 6], 24, vec![1, 4], 0), // Fortran order
+            (vec![3, 4], 30, vec![-10, 2], 21),
+        ]);
+    }
+    v
+}
+
+#[test]
+fn in_place_inputs_read_the_output_binding_without_a_copy() {
+    // A fresh device: its pool counts only this test's allocations.
+    let Some(dev) = gpu_with(GpuOptions::default()) else {
+        return;
+    };
+    for dt in TEST_DTYPES {
+        if !dev.supports(dt) {
+            eprintln!("adapter lacks {dt}; skipped");
+            continue;
+        }
+        let packed = codegen::is_packed(dt);
+        for (shape, len, strides, offset) in inplace_layouts(packed) {
+            let out = HostView {
+                dtype: dt,
+                data: sample(dt, len, 11),
+                strides: strides.clone(),
+                offset,
+            };
+            let n: usize = shape.iter().product();
+            let me = || Src::Out {
+                strides: strides.clone(),
+                offset,
+            };
+            // The other operand: dense in C order, or a broadcast scalar.
+            let dense = || {
+                let mut s = vec![0isize; shape.len()];
+                let mut acc = 1;
+                for d in (0..shape.len()).rev() {
+                    s[d] = acc;
+                    acc *= shape[d] as isize;
+                }
+                Src::Own(HostView {
+                    dtype: dt,
+                    data: sample(dt, n, 12),
+                    strides: s,
+                    offset: 0,
+                })
+            };
+            let scalar = || {
+                Src::Own(HostView {
+                    dtype: dt,
+                    data: sample(dt, 1, 13),
+                    strides: vec![0; shape.len()],
+                    offset: 0,
+                })
+            };
+            for op in &BINOPS[..2] {
+                let cases: [(&str, [Src; 2]); 4] = [
+                    ("x op= y", [me(), dense()]),
+                    ("x op= 1", [me(), scalar()]),
+                    ("x = y op x", [dense(), me()]),
+                    ("x = x op x", [me(), me()]),
+                ];
+                for (what, srcs) in cases {
+                    let allocated = check_inplace(&dev, op, dt, &shape, &out, &srcs);
+                    assert_eq!(
+                        allocated, 0,
+                        "{what} ({} {dt}, shape {shape:?}, strides {strides:?}): an in-place \
+                         input was copied",
+                        op.name
+                    );
+                }
+            }
+        }
+    }
+    // The in-place kernels are the `_a{k}` variants.
+    let names: Vec<String> = super::context::lock(&dev.ctx.pipelines)
+        .keys()
+        .map(|k| k.name())
+        .collect();
+    for want in [
+        "add_f32_contig_a0",
+        "add_f32_contig_b1_a0",
+        "add_f32_contig_a1",
+        "add_f32_contig_a0_a1",
+        "add_f32_strided_a0",
+        "add_u8_contig_b1_a0",
+        "add_bf16_contig_a0_a1",
+    ] {
+        assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
+    }
+}
+
+#[test]
+fn needs_detach_only_for_inputs_the_output_binding_cannot_serve() {
+    let Some(dev) = gpu() else { return };
+    let buf = GpuBuffer::zeros(&dev, 256).unwrap();
+    let other = GpuBuffer::zeros(&dev, 256).unwrap();
+    let v = |buf, dtype, strides, offset| GpuView {
+        buf,
+        dtype,
+        strides,
+        offset,
+    };
+    let f = DType::F32;
+    let x = v(&buf, f, &[4, 1], 0);
+    let detach = |input: GpuView, out: GpuView, shape: &[usize]| needs_detach(&out, &input, shape);
+
+    // The output itself, element for element (length-1 axes' strides free).
+    assert!(!detach(x, x, &[4, 4]));
+    assert!(!detach(v(&buf, f, &[7, 1], 0), x, &[1, 4]));
+    // Another buffer, and an empty shape: nothing to copy.
+    assert!(!detach(v(&other, f, &[4, 1], 0), x, &[4, 4]));
+    assert!(!detach(v(&buf, f, &[1, 4], 0), x, &[0, 4]));
+
+    // Provably disjoint elements of an unpacked output: read in place.
+    // x[:16] and x[16:32]:
+    assert!(!detach(v(&buf, f, &[4, 1], 16), x, &[4, 4]));
+    // x[::2] and x[1::2]:
+    assert!(!detach(v(&buf, f, &[2], 1), v(&buf, f, &[2], 0), &[8]));
+    // x[1:9] += x[0]:
+    assert!(!detach(v(&buf, f, &[0], 0), v(&buf, f, &[1], 1), &[8]));
+
+    // Overlapping, or not provably disjoint: copied. x.T, x shifted by one,
+    // a broadcast row of x:
+    assert!(detach(v(&buf, f, &[1, 4], 0), x, &[4, 4]));
+    assert!(detach(v(&buf, f, &[4, 1], 1), x, &[4, 4]));
+    assert!(detach(v(&buf, f, &[0, 1], 0), x, &[4, 4]));
+    // Elements {2, 3, 6, 7} and {0, 1, 4, 5}: disjoint, but neither test
+    // proves it (the ranges meet, the strides' gcd is 1).
+    assert!(detach(v(&buf, f, &[4, 1], 2), x, &[2, 2]));
+    // The same bytes read as another dtype.
+    assert!(detach(v(&buf, DType::I32, &[4, 1], 16), x, &[4, 4]));
+
+    // Packed dtypes: only the output's own elements (neighbouring elements
+    // share the words that other invocations write).
+    let u = DType::U8;
+    assert!(!detach(v(&buf, u, &[1], 3), v(&buf, u, &[1], 3), &[20]));
+    assert!(detach(v(&buf, u, &[1], 20), v(&buf, u, &[1], 0), &[20]));
+
+    // A buffer larger than one binding: disjoint inputs may leave the
+    // output's window, so they are copied; the output's own elements not.
+    let Some(small) = gpu_with(GpuOptions {
+        max_binding_size: Some(4096),
+        ..GpuOptions::default()
+    }) else {
+        return;
+    };
+    let big = GpuBuffer::zeros(&small, 16384).unwrap();
+    let y = v(&big, f, &[1], 0);
+    assert!(!detach(y, y, &[2048]));
+    assert!(detach(v(&big, f, &[1], 2048), y, &[2048]));
+}
+
+#[test]
+fn overlapping_inputs_on_the_output_buffer_are_still_detached() {
+    let Some(dev) = gpu_with(GpuOptions::default()) else {
+        return;
+    };
+    for dt in TEST_DTYPES {
+        if !dev.supports(dt) {
+            continue;
+        }
+        let packed = codegen::is_packed(dt);
+        let op = &BINOPS[0];
+        // x[1:] = x[1:] + x[:-1]: reads the old values (packed dtypes
+        // included: the elements one lane down belong to another word).
+        let out = HostView {
+            dtype: dt,
+            data: sample(dt, 30, 21),
+            strides: vec![1],
+            offset: 1,
+        };
+        let srcs = [
+            Src::Out {
+                strides: vec![1],
+                offset: 1,
+            },
+            Src::Out {
+                strides: vec![1],
+                offset: 0,
+            },
+        ];
+        let allocated = check_inplace(&dev, op, dt, &[29], &out, &srcs);
+        assert_eq!(allocated, 1, "{dt}: x[:-1] is copied, x[1:] is not");
+        // x[:10] = x[10:20] + x[20:]: other elements of the same buffer,
+        // read in place unless the dtype is packed.
+        let out = HostView {
+            dtype: dt,
+            data: sample(dt, 30, 22),
+            strides: vec![1],
+            offset: 0,
+        };
+        let srcs = [
+            Src::Out {
+                strides: vec![1],
+                offset: 10,
+            },
+            Src::Out {
+                strides: vec![1],
+                offset: 20,
+            },
+        ];
+        let allocated = check_inplace(&dev, op, dt, &[10], &out, &srcs);
+        let want = if packed { 2 } else { 0 };
+        assert_eq!(allocated, want, "{dt}: x[:10] = x[10:20] + x[20:]");
+        if !packed {
+            // x[::2] = x[::2] + x[1::2] (interleaved), and x[1:] += x[0].
+            let out = HostView {
+                dtype: dt,
+                data: sample(dt, 31, 23),
+                strides: vec![2],
+                offset: 0,
+            };
+            let srcs = [
+                Src::Out {
+                    strides: vec![2],
+                    offset: 0,
+                },
+                Src::Out {
+                    strides: vec![2],
+                    offset: 1,
+                },
+            ];
+            let allocated = check_inplace(&dev, op, dt, &[15], &out, &srcs);
+            assert_eq!(allocated, 0, "{dt}: x[::2] += x[1::2] copied");
+            let out = HostView {
+                dtype: dt,
+                data: sample(dt, 9, 24),
+                strides: vec![1],
+                offset: 1,
+            };
+            let srcs = [
+                Src::Out {
+                    strides: vec![1],
+                    offset: 1,
+                },
+                Src::Out {
+                    strides: vec![0],
+                    offset: 0,
+                },
+            ];
+            let allocated = check_inplace(&dev, op, dt, &[8], &out, &srcs);
+            assert_eq!(allocated, 0, "{dt}: x[1:] += x[0] copied");
+        }
+    }
+}
+
+#[test]
+fn in_place_inputs_under_chunked_bindings() {
+    // 4 KiB bindings: every launch below is split into windows, and the
+    // in-place input is read through the output's window in each.
+    let Some(dev) = gpu_with(GpuOptions {
+        max_binding_size: Some(4096),
+        ..GpuOptions::default()
+    }) else {
+        return;
+    };
+    let cases: [(DType, usize, usize, isize, usize); 6] = [
+        // (dtype, elements, buffer length, stride, offset)
+        (DType::F32, 3000, 3005, 1, 5),
+        (DType::F32, 3000, 6001, 2, 1),
+        (DType::I32, 2500, 2500, -1, 2499),
+        (DType::U8, 10001, 10004, 1, 3),
+        (DType::Bool, 9000, 9001, 1, 1),
+        (DType::BF16, 5000, 5003, 1, 3),
+    ];
+    for (dt, n, len, stride, offset) in cases {
+        let out = HostView {
+            dtype: dt,
+            data: sample(dt, len, 31),
+            strides: vec![stride],
+            offset,
+        };
+        let y = HostView {
+            dtype: dt,
+            data: sample(dt, n, 32),
+            strides: vec![1],
+            offset: 0,
+        };
+        let srcs = [
+            Src::Out {
+                strides: vec![stride],
+                offset,
+            },
+            Src::Own(y),
+        ];
+        let before = dev.dispatches();
+        let allocated = check_inplace(&dev, &BINOPS[0], dt, &[n], &out, &srcs);
+        let launched = dev.dispatches() - before;
+        assert!(
+            launched > 1,
+            "{dt}: {launched} dispatch(es), expected chunks"
+        );
+        assert_eq!(allocated, 0, "{dt}: the in-place input was copied");
+    }
+    // Disjoint inputs leave the output's window in some chunks: the launch
+    // falls back to copying them (and still reads the output's own
+    // elements in place), with the right values.
+    for (n, in_stride, in_offset, out_stride) in [(3000, 1, 3000, 1), (3000, 2, 1, 2)] {
+        let dt = DType::F32;
+        let out = HostView {
+            dtype: dt,
+            data: sample(dt, 6000, 33),
+            strides: vec![out_stride],
+            offset: 0,
+        };
+        let srcs = [
+            Src::Out {
+                strides: vec![out_stride],
+                offset: 0,
+            },
+            Src::Out {
+                strides: vec![in_stride],
+                offset: in_offset,
+            },
+        ];
+        let allocated = check_inplace(&dev, &BINOPS[0], dt, &[n], &out, &srcs);
+        assert_eq!(
+            allocated, 1,
+            "stride {in_stride}: only the disjoint input is copied"
+        );
+    }
 }
 
 #[test]

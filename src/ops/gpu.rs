@@ -138,7 +138,9 @@ impl UnaryOp {
             UnaryOp::Abs if k == Kind::UInt => "x0".into(),
             UnaryOp::Abs => "abs(x0)".into(),
             UnaryOp::Sign if k == Kind::UInt => "select(C(0), C(1), x0 > C(0))".into(),
-            UnaryOp::Sign if k == Kind::Int => "select(select(C(0), C(1), x0 > C(0)), C(-1), x0 < C(0))".into(),
+            UnaryOp::Sign if k == Kind::Int => {
+                "select(select(C(0), C(1), x0 > C(0)), C(-1), x0 < C(0))".into()
+            }
             UnaryOp::Sign => "select(select(x0, C(1), x0 > C(0)), C(-1), x0 < C(0))".into(),
             UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round if k != Kind::Float => "x0".into(),
             UnaryOp::Floor => "floor(x0)".into(),
@@ -147,7 +149,11 @@ impl UnaryOp {
             UnaryOp::Sqrt => "sqrt(x0)".into(),
             UnaryOp::Exp | UnaryOp::Log | UnaryOp::Sin | UnaryOp::Cos | UnaryOp::Tanh => {
                 if c == DType::F64 {
-                    return Err(unsupported(self.name(), c, " (SPIR-V's extended instructions take no 64-bit floats)"));
+                    return Err(unsupported(
+                        self.name(),
+                        c,
+                        " (SPIR-V's extended instructions take no 64-bit floats)",
+                    ));
                 }
                 let f = match self {
                     UnaryOp::Exp => "exp",
@@ -171,10 +177,17 @@ pub(crate) fn device_of(a: &Array) -> Option<GpuDevice> {
 }
 
 /// Small constants (weak scalars) uploaded once per device and value.
+/// Key of a cached constant: device id, dtype and the value's bytes.
+type ConstantKey = (u64, DType, Vec<u8>);
+
 fn constant(dev: &GpuDevice, a: &Array) -> Result<Array> {
-    static CACHE: OnceLock<Mutex<HashMap<(u64, DType, Vec<u8>), Array>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<ConstantKey, Array>>> = OnceLock::new();
     let guard = a.cpu_read("constant")?;
-    let key = (dev.id(), a.dtype(), guard.le_bytes(a.element_offset(), 1).to_vec());
+    let key = (
+        dev.id(),
+        a.dtype(),
+        guard.le_bytes(a.element_offset(), 1).to_vec(),
+    );
     drop(guard);
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
     let mut map = cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -190,13 +203,16 @@ fn constant(dev: &GpuDevice, a: &Array) -> Result<Array> {
 }
 
 /// Prepares an input of a kernel writing `out`: CPU scalars go to the
-/// device. An input that is `out` element for element (`x += y`,
-/// `x.unary_into(Abs, &x)`) is used as it is: the kernel reads it through
-/// the output's binding. Any other input sharing `out`'s buffer is copied
-/// first (wgpu cannot bind one buffer for reading and writing in one
-/// dispatch; `guard_overlap` has already copied the overlapping ones, so
-/// these are other elements of the same buffer), recorded as an implicit
-/// copy, so that the GPU layer never copies behind the ledger's back.
+/// device. An input on `out`'s buffer that the kernel can read through the
+/// output's own binding is used as it is: `out` itself element for element
+/// (`x += y`, `x.unary_into(Abs, &x)`), or elements provably disjoint from
+/// an unpacked `out` (`x[:4] += x[4:]`). Any other input sharing `out`'s
+/// buffer ([`gpu::needs_detach`]: `guard_overlap` has already copied the
+/// overlapping ones, so these are disjoint elements of a packed dtype or of
+/// a buffer too large for one binding) is copied first, since wgpu cannot
+/// bind one buffer for reading and writing in one dispatch; the copy is
+/// recorded as an implicit copy, so the GPU layer never copies behind the
+/// ledger's back.
 fn prepare_input(op: &'static str, dev: &GpuDevice, out: &Array, a: &Array) -> Result<Array> {
     let Some(in_buf) = a.gpu_buffer() else {
         return constant(dev, a);
@@ -250,12 +266,21 @@ fn permuted<T: Copy>(v: &[T], perm: &[usize]) -> Vec<T> {
 }
 
 /// Runs `expr` elementwise over `inputs` (broadcast to `out`) into `out`.
-pub(crate) fn elementwise(name: &'static str, expr: &str, compute: DType, out: &Array, inputs: &[&Array]) -> Result<()> {
+pub(crate) fn elementwise(
+    name: &'static str,
+    expr: &str,
+    compute: DType,
+    out: &Array,
+    inputs: &[&Array],
+) -> Result<()> {
     let dev = device_of(out).ok_or_else(|| Error::Device {
         op: name,
         reason: "the output is not on a GPU".into(),
     })?;
-    let inputs: Vec<Array> = inputs.iter().map(|a| prepare_input(name, &dev, out, a)).collect::<Result<_>>()?;
+    let inputs: Vec<Array> = inputs
+        .iter()
+        .map(|a| prepare_input(name, &dev, out, a))
+        .collect::<Result<_>>()?;
     let perm = out_perm(out.layout());
     let shape = permuted(out.shape(), &perm);
     let out_strides = permuted(out.layout().strides(), &perm);
@@ -263,14 +288,35 @@ pub(crate) fn elementwise(name: &'static str, expr: &str, compute: DType, out: &
         .iter()
         .map(|a| permuted(&a.layout().broadcast_strides(out.shape()), &perm))
         .collect();
-    let out_buf = out.gpu_buffer().ok_or_else(|| Error::Device { op: name, reason: "output not on a GPU".into() })?;
+    let out_buf = out.gpu_buffer().ok_or_else(|| Error::Device {
+        op: name,
+        reason: "output not on a GPU".into(),
+    })?;
     let mut views = Vec::with_capacity(inputs.len());
     for (a, s) in inputs.iter().zip(&in_strides) {
-        let buf = a.gpu_buffer().ok_or_else(|| Error::Device { op: name, reason: "input not on a GPU".into() })?;
-        views.push(GpuView { buf, dtype: a.dtype(), strides: s, offset: a.element_offset() });
+        let buf = a.gpu_buffer().ok_or_else(|| Error::Device {
+            op: name,
+            reason: "input not on a GPU".into(),
+        })?;
+        views.push(GpuView {
+            buf,
+            dtype: a.dtype(),
+            strides: s,
+            offset: a.element_offset(),
+        });
     }
-    let op = gpu::ElementwiseOp { name, expr, compute, out: out.dtype() };
-    let ov = GpuView { buf: out_buf, dtype: out.dtype(), strides: &out_strides, offset: out.element_offset() };
+    let op = gpu::ElementwiseOp {
+        name,
+        expr,
+        compute,
+        out: out.dtype(),
+    };
+    let ov = GpuView {
+        buf: out_buf,
+        dtype: out.dtype(),
+        strides: &out_strides,
+        offset: out.element_offset(),
+    };
     gpu::elementwise(&dev, &op, &shape, &ov, &views)
 }
 
@@ -285,7 +331,13 @@ pub(crate) fn fill(out: &Array, value: &Array) -> Result<()> {
 }
 
 /// A binary ufunc on the GPU.
-pub(crate) fn binary(op: BinaryOp, loop_dtype: DType, a: &Array, b: &Array, out: &Array) -> Result<()> {
+pub(crate) fn binary(
+    op: BinaryOp,
+    loop_dtype: DType,
+    a: &Array,
+    b: &Array,
+    out: &Array,
+) -> Result<()> {
     let expr = op.wgsl_for(loop_dtype)?;
     elementwise(op.name(), &expr, loop_dtype, out, &[a, b])
 }
@@ -299,7 +351,11 @@ pub(crate) fn unary(op: UnaryOp, loop_dtype: DType, a: &Array, out: &Array) -> R
 /// `where(cond, x, y)` on the GPU; `cond` must be bool.
 pub(crate) fn select(cond: &Array, x: &Array, y: &Array, out: &Array) -> Result<()> {
     let c = out.dtype();
-    let expr = if c == DType::Bool { "select(x2, x1, x0)" } else { "select(x2, x1, x0 != C(0))" };
+    let expr = if c == DType::Bool {
+        "select(x2, x1, x0)"
+    } else {
+        "select(x2, x1, x0 != C(0))"
+    };
     elementwise("where", expr, c, out, &[cond, x, y])
 }
 
@@ -324,7 +380,10 @@ pub(crate) fn reduce(
     out_strides: &[isize],
 ) -> Result<()> {
     let name = op.name();
-    let dev = device_of(input).ok_or_else(|| Error::Device { op: name, reason: "the input is not on a GPU".into() })?;
+    let dev = device_of(input).ok_or_else(|| Error::Device {
+        op: name,
+        reason: "the input is not on a GPU".into(),
+    })?;
     let dt = input.dtype();
     let sum_acc = match dt.kind() {
         Kind::Bool | Kind::Int => DType::I64,
@@ -335,7 +394,10 @@ pub(crate) fn reduce(
     let (gop, acc) = match op {
         ReduceOp::Sum => (gpu::ReduceOp::Sum, sum_acc),
         ReduceOp::Prod => (gpu::ReduceOp::Prod, sum_acc),
-        ReduceOp::Mean => (gpu::ReduceOp::Sum, if dt.is_float() { sum_acc } else { DType::F64 }),
+        ReduceOp::Mean => (
+            gpu::ReduceOp::Sum,
+            if dt.is_float() { sum_acc } else { DType::F64 },
+        ),
         ReduceOp::Min => (gpu::ReduceOp::Min, dt),
         ReduceOp::Max => (gpu::ReduceOp::Max, dt),
         ReduceOp::ArgMin => (gpu::ReduceOp::ArgMin, dt),
@@ -349,8 +411,16 @@ pub(crate) fn reduce(
     let kshape = permuted(kept_shape, &perm);
     let kin = permuted(in_kept, &perm);
     let kout = permuted(out_strides, &perm);
-    let in_buf = input.gpu_buffer().ok_or_else(|| Error::Device { op: name, reason: "input not on a GPU".into() })?;
-    let iv = GpuView { buf: in_buf, dtype: dt, strides: &[], offset: input.element_offset() };
+    let in_buf = input.gpu_buffer().ok_or_else(|| Error::Device {
+        op: name,
+        reason: "input not on a GPU".into(),
+    })?;
+    let iv = GpuView {
+        buf: in_buf,
+        dtype: dt,
+        strides: &[],
+        offset: input.element_offset(),
+    };
     if op == ReduceOp::Mean {
         let count: usize = red_shape.iter().product();
         if count == 0 {
@@ -358,14 +428,55 @@ pub(crate) fn reduce(
             // nothing is NaN.
             return out.fill(f64::NAN);
         }
-        let tmp = Array::alloc_on(&crate::Device::Gpu(dev.clone()), name, out.layout().clone(), acc)?;
-        let tb = tmp.gpu_buffer().ok_or_else(|| Error::Device { op: name, reason: "temporary not on a GPU".into() })?;
-        let tv = GpuView { buf: tb, dtype: acc, strides: &kout, offset: tmp.element_offset() };
-        gpu::reduce(&dev, gop, acc, &iv, &kshape, &kin, red_shape, red_strides, &tv)?;
+        let tmp = Array::alloc_on(
+            &crate::Device::Gpu(dev.clone()),
+            name,
+            out.layout().clone(),
+            acc,
+        )?;
+        let tb = tmp.gpu_buffer().ok_or_else(|| Error::Device {
+            op: name,
+            reason: "temporary not on a GPU".into(),
+        })?;
+        let tv = GpuView {
+            buf: tb,
+            dtype: acc,
+            strides: &kout,
+            offset: tmp.element_offset(),
+        };
+        gpu::reduce(
+            &dev,
+            gop,
+            acc,
+            &iv,
+            &kshape,
+            &kin,
+            red_shape,
+            red_strides,
+            &tv,
+        )?;
         let expr = format!("x0 / C({count}.0)");
         return elementwise("mean", &expr, acc, out, &[&tmp]);
     }
-    let out_buf = out.gpu_buffer().ok_or_else(|| Error::Device { op: name, reason: "output not on a GPU".into() })?;
-    let ov = GpuView { buf: out_buf, dtype: out.dtype(), strides: &kout, offset: out.element_offset() };
-    gpu::reduce(&dev, gop, acc, &iv, &kshape, &kin, red_shape, red_strides, &ov)
+    let out_buf = out.gpu_buffer().ok_or_else(|| Error::Device {
+        op: name,
+        reason: "output not on a GPU".into(),
+    })?;
+    let ov = GpuView {
+        buf: out_buf,
+        dtype: out.dtype(),
+        strides: &kout,
+        offset: out.element_offset(),
+    };
+    gpu::reduce(
+        &dev,
+        gop,
+        acc,
+        &iv,
+        &kshape,
+        &kin,
+        red_shape,
+        red_strides,
+        &ov,
+    )
 }
