@@ -48,7 +48,7 @@ fn gpu_part() -> strider::Result<()> {
             t.buffer_id() == g.buffer_id()
         );
         let row = Array::arange(0.0, 4.0, 1.0, DType::F32)?.to_device(&dev)?; // one upload
-        let y: Array = (&g * 2.0 + &row)?; // a broadcast, computed on the device
+        let y = (&g * 2.0 + &row)?; // a broadcast, computed on the device
         let s = y.sum(1)?; // a reduction on the device
         let c = t.to_contiguous()?; // a gather kernel on the device, recorded as a copy
         println!(

@@ -139,6 +139,10 @@ impl Array {
             let value = guard_overlap(op, &target, &value)?;
             return target.copy_from_unchecked(op, &value);
         }
+        #[cfg(feature = "gpu")]
+        if self.gpu_buffer().is_some() {
+            return self.assign_via_host(index, value);
+        }
         let fancy = self.fancy_index(op, index)?;
         let value = value_array(op, value, self)?;
         let value = fit_value(op, &value, &fancy.result_shape(op)?)?;
@@ -158,5 +162,20 @@ impl Array {
             value
         };
         plan.copy(op, self, &value, false)
+    }
+
+    /// Advanced assignment into a GPU array, done on the host: the bytes the
+    /// view spans come down (strides kept), the assignment runs on the CPU,
+    /// and the same bytes go back up (each move a recorded transfer). No GPU
+    /// scatter kernel for index arrays exists yet.
+    #[cfg(feature = "gpu")]
+    fn assign_via_host(&self, index: &[IndexItem], value: Operand<'_>) -> Result<()> {
+        let host = self.download_extent("assign")?;
+        let items = super::fancy::items_on_host(index)?;
+        match value {
+            Operand::Array(a) => host.assign(&items, &a.to_cpu()?)?,
+            Operand::Scalar(s) => host.assign(&items, s)?,
+        }
+        self.write_back_extent("assign", &host)
     }
 }

@@ -127,7 +127,11 @@ impl Array {
         if ok {
             return Ok(base);
         }
-        let out = self.alloc_like(op, Layout::contiguous(op, base.shape(), order)?, self.dtype())?;
+        let out = self.alloc_like(
+            op,
+            Layout::contiguous(op, base.shape(), order)?,
+            self.dtype(),
+        )?;
         out.copy_from_unchecked(op, &base)?;
         base.record_copy(
             op,
@@ -173,7 +177,11 @@ impl Array {
     /// `flatten(order)`. Not recorded: callers record.
     pub(crate) fn flatten_into_new(&self, op: &'static str, order: Order) -> Result<Array> {
         let perm = flatten_perm(&self.layout, order);
-        let out = self.alloc_like(op, Layout::contiguous(op, &[self.size()], Order::C)?, self.dtype())?;
+        let out = self.alloc_like(
+            op,
+            Layout::contiguous(op, &[self.size()], Order::C)?,
+            self.dtype(),
+        )?;
         let dst = dense_layout_for_perm(self.shape(), &perm);
         out.view_with(dst).copy_from_unchecked(op, self)?;
         Ok(out)
@@ -222,7 +230,12 @@ fn concat_impl(op: &'static str, arrays: &[&Array], axis: Option<isize>) -> Resu
     let Some(axis) = axis else {
         // Flatten everything in C order, then join the 1-D pieces.
         let total = arrays.iter().map(|a| a.size()).sum::<usize>();
-        let out = Array::alloc_on(&device, op, Layout::contiguous(op, &[total], Order::C)?, dtype)?;
+        let out = Array::alloc_on(
+            &device,
+            op,
+            Layout::contiguous(op, &[total], Order::C)?,
+            dtype,
+        )?;
         let mut pos = 0;
         for a in arrays {
             let piece = out.layout.slice(
@@ -281,7 +294,12 @@ fn concat_impl(op: &'static str, arrays: &[&Array], axis: Option<isize>) -> Resu
         out_shape[ax] += a.shape()[ax];
     }
     let layouts: Vec<&Layout> = arrays.iter().map(|a| &a.layout).collect();
-    let out = Array::alloc_on(&device, op, concat_output_layout(&layouts, &out_shape), dtype)?;
+    let out = Array::alloc_on(
+        &device,
+        op,
+        concat_output_layout(&layouts, &out_shape),
+        dtype,
+    )?;
     let mut pos = 0isize;
     for a in arrays {
         let len = a.shape()[ax] as isize;

@@ -108,8 +108,9 @@ impl Array {
     ///
     /// # Errors
     /// Out-of-bounds indices, too many indices, a mask whose shape does not
-    /// match, or index arrays that do not broadcast together are index
-    /// errors; non-integer index arrays are dtype errors.
+    /// match, index arrays that do not broadcast together, and index arrays
+    /// that are neither integer nor bool are index errors (NumPy's
+    /// `IndexError`).
     ///
     /// ```
     /// use strider::{Array, IndexItem, SliceItem};
@@ -133,12 +134,31 @@ impl Array {
                 .collect();
             return Ok(self.view_with(self.layout.slice(op, &basic)?));
         }
+        #[cfg(feature = "gpu")]
+        if self.gpu_buffer().is_some() {
+            return self.index_via_host(items);
+        }
         self.require_cpu(op)?;
         let plan = self.fancy_plan(op, items)?;
         let out = Array::alloc(op, plan.layout.clone(), self.dtype())?;
         plan.copy(op, self, &out, true)?;
         self.record_copy(op, "advanced indexing always copies", false, &out);
         Ok(out)
+    }
+
+    /// Advanced indexing of a GPU array, done on the host: the source comes
+    /// down, is indexed on the CPU, and the result goes back up (each move a
+    /// recorded transfer). Advanced indexing always copies, so this costs two
+    /// transfers more than a device kernel would; no GPU gather kernel for
+    /// index arrays exists yet.
+    #[cfg(feature = "gpu")]
+    fn index_via_host(&self, items: &[IndexItem]) -> Result<Array> {
+        let device = self.device();
+        // The layouts come down as they are: NumPy's result layout depends
+        // on the source's and the index arrays' strides.
+        let host = self.download_extent("index")?;
+        let host_items = items_on_host(items)?;
+        host.index(&host_items)?.to_device(&device)
     }
 
     /// Builds the plan of an advanced index.
@@ -255,13 +275,10 @@ impl Array {
                 }
                 IndexItem::Array(a) => {
                     if !a.dtype().is_integer() {
-                        return Err(Error::DType {
-                            op,
-                            reason: format!(
-                                "arrays used as indices must be of integer (or boolean) type, not {}",
-                                a.dtype()
-                            ),
-                        });
+                        return Err(index_err(format!(
+                            "arrays used as indices must be of integer (or boolean) type, not {}",
+                            a.dtype()
+                        )));
                     }
                     expanded.push(Expanded::Adv(a.values_as::<i64>()?, a.layout().clone()));
                     axis += 1;
@@ -339,7 +356,9 @@ impl FancyIndex {
 
     /// The non-advanced axes of the view, in order.
     fn sub_axes(&self) -> Vec<usize> {
-        (0..self.view.ndim()).filter(|d| !self.adv_axes.contains(d)).collect()
+        (0..self.view.ndim())
+            .filter(|d| !self.adv_axes.contains(d))
+            .collect()
     }
 
     /// The result shape and where B starts in it.
@@ -510,4 +529,17 @@ impl FancyPlan {
             }
         })
     }
+}
+
+/// The index items with every index array brought to host memory.
+#[cfg(feature = "gpu")]
+pub(crate) fn items_on_host(items: &[IndexItem]) -> Result<Vec<IndexItem>> {
+    items
+        .iter()
+        .map(|i| match i {
+            IndexItem::Array(a) if a.device().is_cpu() => Ok(IndexItem::Array(a.clone())),
+            IndexItem::Array(a) => Ok(IndexItem::Array(a.download_extent("index")?)),
+            IndexItem::Basic(b) => Ok(IndexItem::Basic(*b)),
+        })
+        .collect()
 }

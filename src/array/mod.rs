@@ -17,8 +17,8 @@ pub mod copies;
 mod display;
 mod fancy;
 mod npy_io;
-mod transfer;
 mod overlap;
+mod transfer;
 pub mod views;
 
 pub use fancy::IndexItem;

@@ -136,6 +136,53 @@ impl Array {
         }
     }
 
+    /// The bytes this GPU array spans, downloaded as they are into a new host
+    /// array with the same strides (a recorded transfer).
+    #[cfg(feature = "gpu")]
+    pub(crate) fn download_extent(&self, op: &'static str) -> Result<Array> {
+        let g = self.gpu_buffer().ok_or_else(|| Error::Device {
+            op,
+            reason: "the array is not on a GPU".into(),
+        })?;
+        let item = self.itemsize();
+        let Some((lo, hi)) = self.layout.extent() else {
+            let out = Array::alloc(
+                op,
+                Layout::contiguous(op, self.shape(), Order::C)?,
+                self.dtype(),
+            )?;
+            self.record_transfer(op, 0, &out);
+            return Ok(out);
+        };
+        let n = hi + 1 - lo;
+        let bytes = g.download((lo * item) as u64, (n * item) as u64)?;
+        let data = CpuData::from_le_bytes(self.dtype(), &bytes[..n * item]);
+        let layout = Layout::new(
+            self.shape().to_vec(),
+            self.layout.strides().to_vec(),
+            self.layout.offset() - lo,
+        );
+        let out = Array::from_parts(data, layout);
+        self.record_transfer(op, n * item, &out);
+        Ok(out)
+    }
+
+    /// Writes `host` (made by [`Array::download_extent`] from `self`) back
+    /// over the bytes `self` spans (a recorded transfer).
+    #[cfg(feature = "gpu")]
+    pub(crate) fn write_back_extent(&self, op: &'static str, host: &Array) -> Result<()> {
+        let (Some(g), Some((lo, hi))) = (self.gpu_buffer(), self.layout.extent()) else {
+            return Ok(());
+        };
+        let item = self.itemsize();
+        let n = hi + 1 - lo;
+        let guard = host.cpu_read(op)?;
+        g.write((lo * item) as u64, guard.le_bytes(0, n))?;
+        drop(guard);
+        host.record_transfer(op, n * item, self);
+        Ok(())
+    }
+
     /// This array in host memory (a handle clone if it is there already).
     ///
     /// # Errors
@@ -147,31 +194,12 @@ impl Array {
     /// ```
     pub fn to_cpu(&self) -> Result<Array> {
         #[cfg(feature = "gpu")]
-        if let Some(g) = self.gpu_buffer() {
+        if self.gpu_buffer().is_some() {
             let op = "to_cpu";
             if !self.moves_as_is() {
                 return self.pack_for_transfer(op)?.to_cpu();
             }
-            let item = self.itemsize();
-            let Some((lo, hi)) = self.layout.extent() else {
-                let out = Array::alloc(
-                    op,
-                    Layout::contiguous(op, self.shape(), Order::C)?,
-                    self.dtype(),
-                )?;
-                self.record_transfer(op, 0, &out);
-                return Ok(out);
-            };
-            let bytes = g.download((lo * item) as u64, ((hi + 1 - lo) * item) as u64)?;
-            let data = CpuData::from_le_bytes(self.dtype(), &bytes[..(hi + 1 - lo) * item]);
-            let layout = Layout::new(
-                self.shape().to_vec(),
-                self.layout.strides().to_vec(),
-                self.layout.offset() - lo,
-            );
-            let out = Array::from_parts(data, layout);
-            self.record_transfer(op, (hi + 1 - lo) * item, &out);
-            return Ok(out);
+            return self.download_extent(op);
         }
         Ok(self.clone())
     }

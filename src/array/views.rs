@@ -359,7 +359,10 @@ impl Array {
         // 1-D array goes on to the contiguity rules, which can give a
         // length-1 axis or an empty array other strides.
         let as_written = shape.len() == self.ndim()
-            && shape.iter().zip(self.shape()).all(|(&s, &d)| s >= 0 && s as usize == d);
+            && shape
+                .iter()
+                .zip(self.shape())
+                .all(|(&s, &d)| s >= 0 && s as usize == d);
         let new_shape = resolve_shape(op, self.shape(), shape)?;
         if copy == Some(true) {
             let c = self.copy_order(order)?;

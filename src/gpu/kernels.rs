@@ -158,6 +158,11 @@ pub(crate) struct ElementwiseSpec {
     pub compute: DType,
     pub out: DType,
     pub strided: bool,
+    /// A packed output in any (canonical, nested) layout, written word by
+    /// word through the inverse of its layout (`elementwise_packed.wgsl`,
+    /// SCATTER); the inputs are read through their strides. Only for packed
+    /// outputs; `strided` and `steps` are then ignored.
+    pub scatter: bool,
     /// Contiguous variant: per operand (output first), 1 for a dense
     /// operand, 0 for a broadcast scalar. Ignored by the strided variant.
     pub steps: Vec<u32>,
@@ -182,10 +187,13 @@ impl ElementwiseSpec {
         }
     }
 
-    /// `strided`, `contig`, or `contig_b{k}...` naming the inputs that are
-    /// broadcast scalars, then `_a{k}` for each input aliased to the output.
+    /// `scatter`, `strided`, `contig`, or `contig_b{k}...` naming the inputs
+    /// that are broadcast scalars, then `_a{k}` for each input aliased to the
+    /// output.
     fn variant(&self) -> String {
-        let mut v = if self.strided {
+        let mut v = if self.scatter {
+            "scatter".to_string()
+        } else if self.strided {
             "strided".to_string()
         } else {
             let mut v = "contig".to_string();
@@ -227,7 +235,7 @@ impl ElementwiseSpec {
         let n = self.inputs.len() + 1;
         let steps: Vec<String> = (0..n)
             .map(|k| {
-                let s = if self.strided {
+                let s = if self.strided || self.scatter {
                     1
                 } else {
                     self.steps.get(k).copied().unwrap_or(1)
@@ -285,9 +293,18 @@ impl ElementwiseSpec {
         let value = convert(self.compute, self.out, "v");
         let wg = WORKGROUP_SIZE.to_string();
         let n_ops = (self.inputs.len() + 1).to_string();
-        let strided = self.strided.to_string();
+        let strided = (self.strided || self.scatter).to_string();
         let steps = self.steps_wgsl();
         let name = self.key().name();
+        if self.scatter && !codegen::is_packed(self.out) {
+            return Err(Error::Value {
+                op: "elementwise",
+                reason: format!(
+                    "{name}: the scatter variant is for packed outputs, not {}",
+                    self.out
+                ),
+            });
+        }
         if codegen::is_packed(self.out) {
             let lanes = codegen::lanes(self.out).to_string();
             let store = codegen::lane_bits(self.out, &value);
@@ -300,6 +317,7 @@ impl ElementwiseSpec {
                     ("workgroup_size", &wg),
                     ("n_ops", &n_ops),
                     ("strided", &strided),
+                    ("scatter", &self.scatter.to_string()),
                     ("steps", &steps),
                     ("lanes", &lanes),
                     ("common", COMMON),
@@ -750,9 +768,23 @@ fn max_groups(dev: &GpuDevice) -> u64 {
 /// copy, by a kernel variant whose name ends in `_a{k}`; any other input on
 /// the output's buffer is first copied on the device ([`needs_detach`] says
 /// which, so that a caller can make and record the copy itself). The
-/// output must not overlap itself (no zero strides). A packed output dtype
-/// (`uint8`, `bool`, `bfloat16`) must be C-contiguous over `shape` (any
-/// offset): each invocation owns whole 32-bit words of it.
+/// output must not overlap itself (no zero strides).
+///
+/// A packed output dtype (`uint8`, `bool`, `bfloat16`) is written by
+/// invocations that each own whole 32-bit words, with no atomics, in any
+/// layout a writeable view has (`x[::2]`, `x[::-1]`, a transpose, a
+/// channel `img[:, :, 0]`, a slice of a larger array): the layout is first
+/// put in canonical form (axes flipped and sorted so the output's strides
+/// are positive and decreasing), which makes a reversed or transposed dense
+/// output C-contiguous (one invocation per word of the view). Any other
+/// output gets one invocation per word of its extent, which finds the
+/// multi-index of each element of its word from the element's position
+/// (the layout must be *nested*: each stride larger than the span of the
+/// smaller ones), computes those elements and stores the word once,
+/// keeping the bytes that are not in the view. Inputs on the output's
+/// buffer other than the output itself are always copied first for a
+/// packed output: a neighbouring element may sit in a word that another
+/// invocation rewrites.
 ///
 /// # Errors
 ///
@@ -760,7 +792,9 @@ fn max_groups(dev: &GpuDevice) -> u64 {
 ///   wrong length, a view reaching outside its buffer, more than 2^32 - 1
 ///   elements.
 /// - [`Error::DType`]: `op.out` differs from the output view's dtype, a
-///   dtype the adapter cannot run, or a strided packed output.
+///   dtype the adapter cannot run, or a packed output whose layout is not
+///   nested (no view that strider makes: for example strides (2, 3) over
+///   shape (3, 2), or a zero stride).
 /// - [`Error::Device`]: a view on another device, or a kernel that fails to
 ///   build or run.
 ///
@@ -999,7 +1033,7 @@ fn launch_elementwise(
                 .map(|(v, d)| d.as_ref().map_or(v.buf, |(b, _)| b)),
         )
         .collect();
-    let offsets: Vec<usize> = std::iter::once(out.offset)
+    let mut offsets: Vec<usize> = std::iter::once(out.offset)
         .chain(
             inputs
                 .iter()
@@ -1017,26 +1051,56 @@ fn launch_elementwise(
         .chain(inputs)
         .map(|v| v.strides.to_vec())
         .collect();
-    let (cshape, cstrides) = coalesce(shape, &all_strides);
+    let packed = codegen::is_packed(op.out);
+    let (cshape, cstrides) = if packed {
+        // Reversed and transposed dense outputs become C-contiguous (the
+        // dense kernel); any other layout gets positive, decreasing strides.
+        let (pshape, pstrides) = canonical(shape, &all_strides, &mut offsets);
+        coalesce(&pshape, &pstrides)
+    } else {
+        coalesce(shape, &all_strides)
+    };
     let contig = cshape.len() <= 1
         && cstrides[0].first().is_none_or(|&s| s == 1)
         && cstrides[1..]
             .iter()
             .all(|s| s.first().is_none_or(|&x| x == 0 || x == 1));
-    let packed = codegen::is_packed(op.out);
     if packed && cstrides[0] != c_strides(&cshape) {
-        return Err(Error::DType {
-            op: OP,
-            reason: format!(
-                "{}: a strided {} output is not supported on the GPU yet (packed dtypes are \
-                 written a 32-bit word at a time); write into a contiguous array and copy",
-                op.name, op.out
-            ),
-        });
+        // Any other packed output: one invocation per word of its extent.
+        check_nested(op, &cshape, &cstrides[0])?;
+        let spec = ElementwiseSpec {
+            name: op.name.to_string(),
+            expr: op.expr.to_string(),
+            inputs: inputs.iter().map(|v| v.dtype).collect(),
+            compute: op.compute,
+            out: op.out,
+            strided: true,
+            scatter: true,
+            steps: vec![1; dts.len()],
+            aliased: (0..inputs.len()).filter(|&k| aliased[k]).collect(),
+        };
+        let through: Vec<bool> = (0..dts.len()).map(through_out).collect();
+        let layout = Layouts {
+            bufs: &bufs,
+            dtypes: &dts,
+            shape: &cshape,
+            strides: &cstrides,
+            offsets: &offsets,
+            through_out: &through,
+        };
+        if launch_scattered(dev, op, &spec, &layout)? {
+            return Ok(());
+        }
+        // The inputs of one output word span more than a binding.
+        return elementwise_via_unpacked(dev, op, shape, out, inputs);
     }
     // The kernel's shape and strides: rank >= 1 (a scalar is shape [1]).
     let (kshape, kstrides): (Vec<usize>, Vec<Vec<isize>>) = if cshape.is_empty() {
-        (vec![1], vec![vec![0]; dts.len()])
+        // The output gets step 1 (the contiguous variant bakes steps in,
+        // and only input steps are part of the kernel key).
+        let mut steps = vec![vec![0]; dts.len()];
+        steps[0] = vec![1];
+        (vec![1], steps)
     } else {
         (cshape, cstrides)
     };
@@ -1048,6 +1112,7 @@ fn launch_elementwise(
         compute: op.compute,
         out: op.out,
         strided: !contig,
+        scatter: false,
         steps: kstrides
             .iter()
             .map(|s| {
@@ -1175,10 +1240,337 @@ fn launch_elementwise(
     Ok(())
 }
 
-/// Run `op` with a packed output through a contiguous temporary holding the
-/// compute type (uint8 and bool as u32, bfloat16 as f32), then convert and
-/// pack that into `out` (C-contiguous). Gives the same values as the direct
-/// kernel: the conversion to the output dtype is the same, only later.
+/// Put a packed output's layout in canonical form for the word-owning
+/// kernels: flip every axis on which the output steps backwards (for every
+/// operand, the offset moves to that axis's last index and the stride
+/// changes sign), then order the axes by the output's stride, largest first
+/// (a stable sort). An elementwise op maps each multi-index to itself, so
+/// renaming the indices the same way for every operand changes nothing. A
+/// C-contiguous output keeps its layout; a reversed or transposed dense
+/// one becomes C-contiguous. `offsets` (one per operand, output first) are
+/// updated in place.
+fn canonical(
+    shape: &[usize],
+    strides: &[Vec<isize>],
+    offsets: &mut [usize],
+) -> (Vec<usize>, Vec<Vec<isize>>) {
+    let mut strides = strides.to_vec();
+    for (d, &n) in shape.iter().enumerate() {
+        if strides[0][d] < 0 && n > 1 {
+            for (s, o) in strides.iter_mut().zip(offsets.iter_mut()) {
+                // The element at index n - 1 on this axis: inside the view.
+                *o = (*o as i64 + (n as i64 - 1) * s[d] as i64) as usize;
+                s[d] = -s[d];
+            }
+        }
+    }
+    let mut perm: Vec<usize> = (0..shape.len()).collect();
+    perm.sort_by_key(|&d| std::cmp::Reverse(strides[0][d].unsigned_abs()));
+    let pshape = perm.iter().map(|&d| shape[d]).collect();
+    let pstrides = strides
+        .iter()
+        .map(|s| perm.iter().map(|&d| s[d]).collect())
+        .collect();
+    (pshape, pstrides)
+}
+
+/// A canonical output layout (see [`canonical`]) must be *nested*: each
+/// stride larger than the span of the axes after it, so that the kernel
+/// recovers an element's multi-index from its position greedily. Slices,
+/// steps, reversals, transposes and length-1 axes of a dense array always
+/// are; a layout that is not (strides (2, 3) over shape (3, 2), or a zero
+/// stride) cannot come from a writeable strider view.
+fn check_nested(op: &ElementwiseOp, shape: &[usize], strides: &[isize]) -> Result<()> {
+    let mut span = 0i64;
+    for (&n, &s) in shape.iter().zip(strides).rev() {
+        if n > 1 && (s as i64) <= span {
+            return Err(Error::DType {
+                op: "elementwise",
+                reason: format!(
+                    "{}: a {} output with shape {} and strides {:?} (canonical order) is not \
+                     nested: after sorting the axes by |stride|, each stride must exceed the \
+                     span of the smaller ones, so that each 32-bit word's elements can be \
+                     found from their positions (views made by slicing, stepping, reversing \
+                     or transposing a dense array always are); write into a contiguous array \
+                     and copy",
+                    op.name,
+                    op.out,
+                    fmt_shape(shape),
+                    strides
+                ),
+            });
+        }
+        span += (n as i64 - 1) * s as i64;
+    }
+    Ok(())
+}
+
+/// The operands of a launch, output first, as the kernel sees them.
+struct Layouts<'a> {
+    bufs: &'a [&'a GpuBuffer],
+    dtypes: &'a [DType],
+    shape: &'a [usize],
+    strides: &'a [Vec<isize>],
+    offsets: &'a [usize],
+    /// Per operand: read through the output's binding.
+    through_out: &'a [bool],
+}
+
+/// One launch's share of a scattered output: a block of the op shape.
+pub(crate) struct Piece {
+    pub shape: Vec<usize>,
+    /// Per operand, output first.
+    pub strides: Vec<Vec<isize>>,
+    /// Per operand, output first.
+    pub offsets: Vec<usize>,
+}
+
+/// Largest position (relative to the view's first element) that one
+/// scattered launch decodes: the kernel's position arithmetic is in u32.
+const SCATTER_SPAN: u64 = 1 << 31;
+
+#[cfg(test)]
+thread_local! {
+    /// Lowers [`SCATTER_SPAN`] on this thread, so tests can reach the split.
+    pub(crate) static SCATTER_SPAN_FOR_TESTS: std::cell::Cell<Option<u64>> =
+        const { std::cell::Cell::new(None) };
+}
+
+fn scatter_span() -> u64 {
+    #[cfg(test)]
+    if let Some(span) = SCATTER_SPAN_FOR_TESTS.with(|c| c.get()) {
+        return span;
+    }
+    SCATTER_SPAN
+}
+
+/// Split a canonical launch along its outer axes into pieces whose output
+/// extent is below `limit` (a piece of one element has extent 0). Pieces are
+/// disjoint blocks of the op shape, so they can run in any order.
+pub(crate) fn split_extent(
+    shape: &[usize],
+    strides: &[Vec<isize>],
+    offsets: &[usize],
+    limit: u64,
+    pieces: &mut Vec<Piece>,
+) {
+    let hi = full_extent(shape, &strides[0]).1 as u64;
+    if hi < limit {
+        pieces.push(Piece {
+            shape: shape.to_vec(),
+            strides: strides.to_vec(),
+            offsets: offsets.to_vec(),
+        });
+        return;
+    }
+    // hi > 0, so the outer axis is longer than 1 or has inner axes.
+    let (n0, s0) = (shape[0] as u64, strides[0][0] as u64);
+    let inner_hi = hi - (n0 - 1) * s0;
+    let at = |c: u64| -> Vec<usize> {
+        offsets
+            .iter()
+            .zip(strides)
+            .map(|(&o, s)| (o as i64 + c as i64 * s[0] as i64) as usize)
+            .collect()
+    };
+    let inner: Vec<Vec<isize>> = strides.iter().map(|s| s[1..].to_vec()).collect();
+    if inner_hi >= limit {
+        for c in 0..n0 {
+            split_extent(&shape[1..], &inner, &at(c), limit, pieces);
+        }
+        return;
+    }
+    // Blocks of m outer indices: (m - 1) * s0 + inner_hi < limit.
+    let m = (limit - 1 - inner_hi) / s0 + 1;
+    let mut c = 0;
+    while c < n0 {
+        let len = m.min(n0 - c);
+        let mut piece_shape = shape.to_vec();
+        piece_shape[0] = len as usize;
+        pieces.push(Piece {
+            shape: piece_shape,
+            strides: strides.to_vec(),
+            offsets: at(c),
+        });
+        c += len;
+    }
+}
+
+/// How many elements of a canonical view lie at positions (relative to its
+/// first element) below `p`: position order is C order, so this is also
+/// the C-order index of the first element at or after `p`.
+pub(crate) fn count_below(shape: &[usize], strides: &[isize], p: i64) -> u64 {
+    if p <= 0 {
+        return 0;
+    }
+    let mut r = p as u64;
+    let mut below = 0u64;
+    let mut inner: u64 = shape.iter().map(|&n| n as u64).product();
+    for (&n, &s) in shape.iter().zip(strides) {
+        let (n, s) = (n as u64, s as u64);
+        inner /= n;
+        let c = r / s;
+        if c >= n {
+            return below + n * inner;
+        }
+        below += c * inner;
+        r -= c * s;
+    }
+    // r is now the distance past the element reached: it is below p if r > 0.
+    below + u64::from(r > 0)
+}
+
+/// Launch the scatter variant over a canonical, nested layout: one
+/// invocation per 32-bit word of the output's extent, windows planned by
+/// word ranges (position order is C order, so a range of words is a range
+/// of logical indices of every operand). Returns false, having launched
+/// nothing, when one word's inputs span more than a binding.
+fn launch_scattered(
+    dev: &GpuDevice,
+    op: &ElementwiseOp,
+    spec: &ElementwiseSpec,
+    l: &Layouts,
+) -> Result<bool> {
+    const OP: &str = "elementwise";
+    let lanes = u64::from(codegen::lanes(op.out));
+    let mut pieces = Vec::new();
+    split_extent(l.shape, l.strides, l.offsets, scatter_span(), &mut pieces);
+    for p in &mut pieces {
+        if p.shape.is_empty() {
+            // One element: a rank-1 launch (the output stride is a divisor).
+            p.shape = vec![1];
+            p.strides = (0..p.strides.len())
+                .map(|k| vec![isize::from(k == 0)])
+                .collect();
+        }
+    }
+    // Plan every piece before launching any: a piece that cannot be planned
+    // sends the whole op down another route, which must read the inputs as
+    // they were.
+    struct Planned {
+        chunks: Vec<launch::Chunk>,
+        first_word: u64,
+        extent: u64,
+    }
+    let logical = |p: &Piece, first_word: u64, a: u64, b: u64| -> (u64, u64) {
+        let at = |w: u64| {
+            count_below(
+                &p.shape,
+                &p.strides[0],
+                (w * lanes) as i64 - p.offsets[0] as i64,
+            )
+        };
+        (at(first_word + a), at(first_word + b))
+    };
+    let mut planned = Vec::with_capacity(pieces.len());
+    for p in &pieces {
+        let operands: Vec<Operand> = (0..l.dtypes.len())
+            .map(|k| Operand {
+                buf: l.bufs[k],
+                itemsize: l.dtypes[k].itemsize() as u64,
+                shape: &p.shape,
+                strides: &p.strides[k],
+                offset: p.offsets[k],
+            })
+            .collect();
+        let extent = full_extent(&p.shape, &p.strides[0]).1 as u64;
+        let out_off = p.offsets[0] as u64;
+        let first_word = out_off / lanes;
+        let items = (out_off + extent) / lanes - first_word + 1;
+        let span = |_: usize, a: u64, b: u64| logical(p, first_word, a, b);
+        let Some(chunks) = launch::plan(&dev.ctx.launch, items, max_threads(dev), &operands, &span)
+        else {
+            return Ok(false);
+        };
+        planned.push(Planned {
+            chunks,
+            first_word,
+            extent,
+        });
+    }
+    let kernel = launch::kernel(dev, OP, &spec.key(), "main", &spec.slots(), || {
+        spec.source()
+    })?;
+    for (p, plan) in pieces.iter().zip(&planned) {
+        let rank = p.shape.len();
+        for chunk in &plan.chunks {
+            let (start, end) = logical(p, plan.first_word, chunk.first, chunk.first + chunk.len);
+            if start == end {
+                continue; // no element of the view in these words
+            }
+            let w0 = &chunk.windows[0];
+            // The first word relative to the output's window: below it (and
+            // wrapping) when the chunk's first words hold no element.
+            let word0 = (plan.first_word + chunk.first) as i64 - (w0.offset / 4) as i64;
+            let mut params = vec![
+                chunk.len as u32,
+                start as u32,
+                (end - start) as u32,
+                rank as u32,
+                wrap(word0),
+                plan.extent as u32,
+                0,
+                0,
+            ];
+            params.extend(p.shape.iter().map(|&d| d as u32));
+            for (k, w) in chunk.windows.iter().enumerate() {
+                let elem_offset = if l.through_out[k] {
+                    w0.elem_offset + p.offsets[k] as i64 - p.offsets[0] as i64
+                } else {
+                    w.elem_offset
+                };
+                params.push(wrap(elem_offset));
+                params.extend(p.strides[k].iter().map(|&s| wrap(s as i64)));
+            }
+            let bindings: Vec<(&GpuBuffer, &launch::Window)> = l
+                .bufs
+                .iter()
+                .copied()
+                .zip(&chunk.windows)
+                .zip(l.through_out)
+                .filter(|(_, &t)| !t)
+                .map(|(b, _)| b)
+                .collect();
+            launch::dispatch(
+                dev,
+                OP,
+                &kernel,
+                &params,
+                &bindings,
+                chunk.len.div_ceil(u64::from(WORKGROUP_SIZE)),
+            )?;
+        }
+    }
+    Ok(true)
+}
+
+/// Dense strides laid out like `strides` over `shape`: the same axis order
+/// (by |stride|) and the same signs, and the offset of element `[0, ...]`.
+/// A temporary laid out like the output meets it word for word.
+fn dense_like(shape: &[usize], strides: &[isize]) -> (Vec<isize>, usize) {
+    let mut perm: Vec<usize> = (0..shape.len()).collect();
+    perm.sort_by_key(|&d| std::cmp::Reverse(strides[d].unsigned_abs()));
+    let mut out = vec![0isize; shape.len()];
+    let mut offset = 0usize;
+    let mut acc = 1usize;
+    for &d in perm.iter().rev() {
+        let n = shape[d].max(1);
+        if strides[d] < 0 {
+            out[d] = -(acc as isize);
+            offset += (n - 1) * acc;
+        } else {
+            out[d] = acc as isize;
+        }
+        acc *= n;
+    }
+    (out, offset)
+}
+
+/// Run `op` with a packed output through a dense temporary holding the
+/// compute type (uint8 and bool as u32, bfloat16 as f32) laid out like
+/// `out`, then convert and pack that into `out`. Gives the same values as
+/// the direct kernel: the conversion to the output dtype is the same, only
+/// later.
 fn elementwise_via_unpacked(
     dev: &GpuDevice,
     op: &ElementwiseOp,
@@ -1193,12 +1585,12 @@ fn elementwise_via_unpacked(
     };
     let n: usize = shape.iter().product();
     let tmp = GpuBuffer::empty(dev, (n * tmp_dtype.itemsize()) as u64)?;
-    let strides = c_strides(shape);
+    let (strides, offset) = dense_like(shape, out.strides);
     let tmp_view = GpuView {
         buf: &tmp,
         dtype: tmp_dtype,
         strides: &strides,
-        offset: 0,
+        offset,
     };
     let first = ElementwiseOp {
         out: tmp_dtype,
@@ -1305,7 +1697,8 @@ struct PassOutput<'a> {
 /// - [`Error::DType`]: an accumulator the op does not take (bool for sum and
 ///   prod, anything but bool for any and all), an arg op whose output is not
 ///   `int64`/`int32`, a dtype the adapter cannot run (`int64` output without
-///   `SHADER_INT64`: use `int32`), or a strided packed output.
+///   `SHADER_INT64`: use `int32`), or a packed output whose layout is not
+///   nested (see [`elementwise`]).
 /// - [`Error::Value`] and [`Error::Device`]: as for [`elementwise`].
 ///
 /// ```
@@ -1457,17 +1850,8 @@ pub fn reduce(
         return reduce_passes(dev, op, acc, &oshape, n_out, src, &dst);
     }
     // A packed output: reduce into an unpacked temporary, then convert and
-    // pack with the elementwise kernel (which owns whole output words).
-    if !(oshape.is_empty() || (oshape.len() == 1 && ostr[1][0] == 1)) {
-        return Err(Error::DType {
-            op: name,
-            reason: format!(
-                "a strided {} output is not supported on the GPU yet; reduce into a \
-                 contiguous array",
-                out.dtype
-            ),
-        });
-    }
+    // pack with the elementwise kernel (which owns whole output words, in
+    // any layout).
     let tmp_dtype = match acc {
         DType::Bool | DType::U8 => DType::U32,
         DType::BF16 => DType::F32,
@@ -1483,17 +1867,17 @@ pub fn reduce(
     reduce_passes(dev, op, acc, &oshape, n_out, src, &dst)?;
     copy(
         dev,
-        &[n_out as usize],
+        &oshape,
         &GpuView {
             buf: out.buf,
             dtype: out.dtype,
-            strides: &[1],
+            strides: &ostr[1],
             offset: out.offset,
         },
         &GpuView {
             buf: &tmp,
             dtype: tmp_dtype,
-            strides: &[1],
+            strides: &dst.strides,
             offset: 0,
         },
     )

@@ -265,7 +265,10 @@ pub fn iter_output_layout(out_shape: &[usize], operands: &[&Layout]) -> Layout {
 /// assert_eq!(ufunc_output_layout(&[1, 3, 2], &[&f, &f], &[true, false]).strides(), &[6, 1, 3]);
 /// ```
 pub fn ufunc_output_layout(out_shape: &[usize], operands: &[&Layout], casts: &[bool]) -> Layout {
-    let cast_nd = operands.iter().zip(casts).any(|(l, &cast)| cast && l.ndim() >= 2);
+    let cast_nd = operands
+        .iter()
+        .zip(casts)
+        .any(|(l, &cast)| cast && l.ndim() >= 2);
     match cast_nd {
         true => iter_output_layout(out_shape, operands),
         false => binary_output_layout(out_shape, operands),

@@ -387,7 +387,12 @@ binary_methods! {
 // Binary operators return `Result<Array>` (an op can fail on shapes or
 // dtypes, and strider does not panic on bad input); they also accept a
 // `Result<Array>` on either side next to an array, so `&a * 2.0 + &b`
-// chains and a single `?` at the end reports the first error. (Rust's
+// chains and a single `?` at the end reports the first error.
+//
+// Scalar operands of the operators are f64, i64 and bool only, so that a
+// bare literal (`&a * 2.0`, `&a + 1`) has exactly one meaning; scalars are
+// weak either way (`f32_array * 2.0` stays f32). Other Rust number types
+// go through the methods (`a.multiply(x)`), which take any number. (Rust's
 // orphan rule forbids `Result<Array> * 2.0`; write `&(...)? * 2.0`.)
 //
 // Compound assignment (`a += &b`) writes through `a` into shared memory.
@@ -444,7 +449,7 @@ macro_rules! operators {
                 }
             }
         }
-        operators!(@scalars $trait, $method, $assign_trait, $assign_method, $op; f64, f32, i64, i32, u32, u8, u64, usize, bool);
+        operators!(@scalars $trait, $method, $assign_trait, $assign_method, $op; f64, i64, bool);
     )*};
     (@scalars $trait:ident, $method:ident, $assign_trait:ident, $assign_method:ident, $op:ident; $($t:ty),*) => {$(
         impl std::ops::$trait<$t> for &Array {

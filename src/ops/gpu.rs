@@ -253,8 +253,9 @@ fn prepare_input(op: &'static str, dev: &GpuDevice, out: &Array, a: &Array) -> R
 }
 
 /// Axes ordered so that the output's strides decrease: a fresh (dense)
-/// output is then C-contiguous over the permuted shape, which packed output
-/// dtypes need.
+/// output is then C-contiguous over the permuted shape, the fastest case.
+/// (The GPU layer puts packed outputs in this order itself, and writes them
+/// in any layout.)
 fn out_perm(out: &Layout) -> Vec<usize> {
     let mut perm: Vec<usize> = (0..out.ndim()).collect();
     perm.sort_by_key(|&d| std::cmp::Reverse(out.strides()[d].unsigned_abs()));

@@ -4,7 +4,7 @@ use crate::array::Array;
 use crate::cpu::reduce::{self as kern, ReduceElem, ReducedAxes, Reducer};
 use crate::dtype::{DType, Element, Kind};
 use crate::error::{Error, Result};
-use crate::layout::order::reduce_output_layout;
+use crate::layout::order::{copy_layout, reduce_output_layout};
 use crate::layout::{Layout, Order};
 
 /// A reduction.
@@ -232,6 +232,13 @@ impl Array {
         };
         let out_layout = if op.is_arg() {
             Layout::contiguous(name, &out_shape, Order::C)?
+        } else if op == ReduceOp::Mean && self.dtype() == DType::F16 {
+            // NumPy sums float16 in float32 and returns a float16 copy of
+            // that sum (order K), which can restride length-1 axes.
+            copy_layout(
+                &reduce_output_layout(self.layout(), &axes, keepdims),
+                Order::K,
+            )
         } else {
             reduce_output_layout(self.layout(), &axes, keepdims)
         };
@@ -252,7 +259,8 @@ impl Array {
         #[cfg(feature = "gpu")]
         if self.gpu_buffer().is_some() {
             let red_shape: Vec<usize> = axes.iter().map(|&d| self.shape()[d]).collect();
-            let red_strides: Vec<isize> = axes.iter().map(|&d| self.layout().strides()[d]).collect();
+            let red_strides: Vec<isize> =
+                axes.iter().map(|&d| self.layout().strides()[d]).collect();
             crate::ops::gpu::reduce(
                 op,
                 self,

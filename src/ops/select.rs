@@ -71,7 +71,11 @@ pub fn where_<'a, 'b>(
     if !device.is_cpu() {
         // The kernel converts inputs to the result dtype, so make the
         // condition exactly 0/1 first.
-        let c = if cond.dtype() == DType::Bool { cond.clone() } else { cond.not_equal(0)? };
+        let c = if cond.dtype() == DType::Bool {
+            cond.clone()
+        } else {
+            cond.not_equal(0)?
+        };
         super::gpu::select(&c, x, y, &out)?;
         return Ok(out);
     }
