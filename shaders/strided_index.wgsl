@@ -7,8 +7,12 @@
 //   [1] first logical (C-order) index of this dispatch
 //   [2] logical indices in this dispatch
 //   [3] rank R (the contiguous variant uses R = 1; its strides are unused)
-//   [4] packed outputs: first output word of this dispatch
-//   [5..8) unused
+//   [4] packed outputs: first output word of this dispatch (relative to
+//       the output's binding; may wrap below 0 when the first words of a
+//       scattered dispatch hold no element of the view)
+//   [5] scattered packed outputs: the view's extent, the largest element
+//       position relative to its first element (see elementwise_packed)
+//   [6..8) unused
 //   [8 .. 8+R) shape
 //   then for each operand k (0 = output, 1.. = inputs), R + 1 words:
 //     element offset from the start of its binding, then R strides in
@@ -21,6 +25,7 @@ const P_START: u32 = 1u;
 const P_COUNT: u32 = 2u;
 const P_RANK: u32 = 3u;
 const P_WORD0: u32 = 4u;
+const P_EXTENT: u32 = 5u;
 const P_HEADER: u32 = 8u;
 
 fn operand_base(k: u32, rank: u32) -> u32 {

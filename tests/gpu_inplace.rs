@@ -67,6 +67,9 @@ fn add_one(x: &Array) -> strider::Result<()> {
     }
 }
 
+/// Makes a view of an array, for the tables of layouts below.
+type ViewFn = Box<dyn Fn(&Array) -> Array>;
+
 #[test]
 fn add_a_scalar_in_place_makes_no_copy() {
     let Some(g) = gpu() else { return };
@@ -74,7 +77,7 @@ fn add_a_scalar_in_place_makes_no_copy() {
         let host = sample(dt, &[6, 7]);
         // Whole arrays, an unaligned contiguous tail (packed dtypes start
         // mid-word), and for the unpacked dtypes strided views.
-        let mut views: Vec<(&str, Box<dyn Fn(&Array) -> Array>)> = vec![
+        let mut views: Vec<(&str, ViewFn)> = vec![
             ("x", Box::new(|a: &Array| a.clone())),
             (
                 "x.ravel()[3:]",

@@ -50,6 +50,13 @@ pub(crate) struct RawOperand<'a> {
 #[derive(Clone, Copy)]
 struct SendPtrs<const N: usize>([*mut u8; N]);
 
+impl<const N: usize> SendPtrs<N> {
+    /// Pointer `k` (a method, so closures capture the whole `Send` wrapper).
+    fn get(&self, k: usize) -> *mut u8 {
+        self.0[k]
+    }
+}
+
 // SAFETY: the pointers are only dereferenced inside `drive`, while the
 // caller holds the buffers' locks, and threads write disjoint elements of
 // operand 0 (invariant 3 of this module).
@@ -97,6 +104,31 @@ where
     #[cfg(feature = "rayon")]
     {
         let threads = rayon::current_num_threads();
+        if plan.size() >= PAR_THRESHOLD && threads > 1 && outer < threads {
+            // Few (often one, after merging) long runs: split each run
+            // instead, so a contiguous op uses every thread too.
+            use rayon::prelude::*;
+            let pieces = threads * 4;
+            let bases = SendPtrs(bases);
+            (0..outer * pieces).into_par_iter().for_each(|k| {
+                let (row, i) = (k / pieces, k % pieces);
+                let (start, end) = (len * i / pieces, len * (i + 1) / pieces);
+                if start == end {
+                    return;
+                }
+                plan.for_each_outer(row, row + 1, |offs| {
+                    let mut p = [std::ptr::null_mut::<u8>(); N];
+                    for k in 0..N {
+                        let at = offs[k] + start as isize * inner_strides[k];
+                        // SAFETY: `at` addresses an element of the run,
+                        // inside operand k's layout (invariant 2).
+                        p[k] = unsafe { bases.get(k).offset(at * sizes[k]) };
+                    }
+                    inner(p, inner_strides, end - start);
+                });
+            });
+            return;
+        }
         if plan.size() >= PAR_THRESHOLD && threads > 1 && outer > 1 {
             use rayon::prelude::*;
             let pieces = (threads * 4).min(outer);

@@ -22,11 +22,19 @@
 //! `uint8` and `bool` four to a 32-bit word and `bfloat16` two to a word,
 //! unpacked on read, and written by invocations that each own whole words.
 //!
-//! A packed output must be C-contiguous over the op shape (any element
-//! offset); a strided packed output is refused with
-//! [`Error::DType`](crate::Error::DType) for now, and the op layer computes
-//! into a contiguous temporary instead. (A scatter into a strided packed
-//! array needs word ownership by output word, which is future work.)
+//! A packed output may have any layout a writeable view has. Its axes are
+//! first flipped and sorted so that its strides are positive and
+//! decreasing; a dense output (reversed or transposed included) is then
+//! C-contiguous and gets one invocation per word of the view. Any other
+//! gets one invocation per word of the buffer region its extent covers
+//! (`elementwise_packed.wgsl`, SCATTER): the invocation finds which lanes
+//! of its word are elements of the view and their multi-indices, greedily
+//! from the lane's position (the layout must be *nested*: each stride
+//! larger than the span of all smaller-stride axes, as for every slice,
+//! step, reversal, transpose or channel of a dense array), computes them,
+//! and stores the word once with the other lanes unchanged; words with no
+//! element of the view are not touched. A layout that is not nested (no
+//! view strider makes) is refused with [`Error::DType`](crate::Error::DType).
 //!
 //! Sizes: grids with more than `max_compute_workgroups_per_dimension`
 //! workgroups use a second dimension; arrays whose bindings would exceed

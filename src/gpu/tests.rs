@@ -67,6 +67,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                         compute: dt,
                         out: dt,
                         strided,
+                        scatter: false,
                         steps: contig_steps(strided, nin, expr.len()),
                         aliased: vec![],
                     };
@@ -100,6 +101,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                     compute: to,
                     out: to,
                     strided,
+                    scatter: false,
                     steps: vec![1, 1],
                     aliased: vec![],
                 });
@@ -110,6 +112,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                     compute: dt,
                     out: to,
                     strided,
+                    scatter: false,
                     steps: vec![1, 0, 1],
                     aliased: vec![],
                 });
@@ -121,12 +124,24 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                     compute: dt,
                     out: to,
                     strided,
+                    scatter: false,
                     steps: vec![1, 1, 0],
                     aliased: vec![0],
                 });
             }
         }
     }
+    // Packed outputs in any layout: the scatter variant of every strided
+    // spec with a packed output (arities, casts, aliasing).
+    let scattered: Vec<ElementwiseSpec> = specs
+        .iter()
+        .filter(|s| s.strided && codegen::is_packed(s.out))
+        .map(|s| ElementwiseSpec {
+            scatter: true,
+            ..s.clone()
+        })
+        .collect();
+    specs.extend(scattered);
     specs
 }
 
@@ -211,6 +226,7 @@ fn aliased_inputs_have_no_binding_and_read_the_output() {
             compute: out,
             out,
             strided: true,
+            scatter: false,
             steps: vec![1, 1, 1],
             aliased: vec![0],
         };
@@ -238,6 +254,7 @@ fn aliased_inputs_have_no_binding_and_read_the_output() {
         compute: DType::F32,
         out: DType::F32,
         strided: false,
+        scatter: false,
         steps: vec![1, 1, 1],
         aliased: vec![0],
     };
@@ -260,6 +277,7 @@ fn kernel_names_follow_op_dtype_variant() {
         compute: DType::F32,
         out: DType::F32,
         strided: false,
+        scatter: false,
         steps: vec![1, 1, 1],
         aliased: vec![],
     };
@@ -756,6 +774,69 @@ fn reduce_into_a_strided_output_view() {
 }
 
 #[test]
+fn reduce_into_a_strided_packed_output_view() {
+    let Some(dev) = gpu() else { return };
+    // max over axis 0 of a (3, 4) uint8 array into out[9::-3] of a
+    // 10-element buffer, and any over axis 0 into out[1::2] of a bool
+    // buffer: the other bytes stay as they were.
+    let data: Vec<u8> = vec![3, 9, 0, 7, 8, 1, 0, 2, 5, 5, 0, 250];
+    let a = upload(&dev, &data).unwrap();
+    let input = GpuView {
+        buf: &a,
+        dtype: DType::U8,
+        strides: &[],
+        offset: 0,
+    };
+    let out = upload(&dev, &[100u8; 10]).unwrap();
+    let view = GpuView {
+        buf: &out,
+        dtype: DType::U8,
+        strides: &[-3],
+        offset: 9,
+    };
+    reduce(
+        &dev,
+        ReduceOp::Max,
+        DType::U8,
+        &input,
+        &[4],
+        &[1],
+        &[3],
+        &[4],
+        &view,
+    )
+    .unwrap();
+    let got = download(&out, 0, out.size()).unwrap();
+    assert_eq!(&got[..10], [250, 100, 100, 0, 100, 100, 9, 100, 100, 8]);
+    let flags = upload(&dev, &[7u8; 9]).unwrap();
+    let view = GpuView {
+        buf: &flags,
+        dtype: DType::Bool,
+        strides: &[2],
+        offset: 1,
+    };
+    let input = GpuView {
+        dtype: DType::Bool,
+        ..input
+    };
+    // any(a[:, j]) for each column j (column 2 is all zeros).
+    reduce(
+        &dev,
+        ReduceOp::Any,
+        DType::Bool,
+        &input,
+        &[4],
+        &[1],
+        &[3],
+        &[4],
+        &view,
+    )
+    .unwrap();
+    let got = download(&flags, 0, flags.size()).unwrap();
+    assert_eq!(&got[..9], [7, 1, 7, 1, 7, 0, 7, 1, 7]);
+}
+
+#[test]
 fn upload_download_round_trip_and_sub_ranges() {
     let Some(dev) = gpu() else { return };
     let data: Vec<u8> = (0..1003u32).map(|i| (i * 7 % 251) as u8).collect();
@@ -1118,23 +1199,18 @@ fn check_inplace(
 }
 
 /// In-place layouts: (shape, output buffer length, output strides, output
-/// offset). The packed dtypes take C-contiguous outputs only.
-fn inplace_layouts(packed: bool) -> Vec<(Vec<usize>, usize, Vec<isize>, usize)> {
-    let mut v = vec![
+/// offset), for every dtype (packed ones included).
+fn inplace_layouts() -> Vec<(Vec<usize>, usize, Vec<isize>, usize)> {
+    vec![
         (vec![37], 37, vec![1], 0),             // x
         (vec![29], 40, vec![1], 3),             // x[3:32], an unaligned start
         (vec![5, 8], 45, vec![8, 1], 5),        // a 2-D block
         (vec![3, 1, 7], 21, vec![7, 99, 1], 0), // a length-1 axis's stride is free
-    ];
-    if !packed {
-        v.extend([
-            (vec![20], 41, vec![2], 1),      // x[1::2]
-            (vec![17], 17, vec![-1], 16),    // x[::-1]
-            (vec![4, 6], 24, vec![1, 4], 0), // Fortran order
-            (vec![3, 4], 30, vec![-10, 2], 21),
-        ]);
-    }
-    v
+        (vec![20], 41, vec![2], 1),             // x[1::2]
+        (vec![17], 17, vec![-1], 16),           // x[::-1]
+        (vec![4, 6], 24, vec![1, 4], 0),        // Fortran order
+        (vec![3, 4], 30, vec![-10, 2], 21),
+    ]
 }
 
 #[test]
@@ -1148,8 +1224,7 @@ fn in_place_inputs_read_the_output_binding_without_a_copy() {
             eprintln!("adapter lacks {dt}; skipped");
             continue;
         }
-        let packed = codegen::is_packed(dt);
-        for (shape, len, strides, offset) in inplace_layouts(packed) {
+        for (shape, len, strides, offset) in inplace_layouts() {
             let out = HostView {
                 dtype: dt,
                 data: sample(dt, len, 11),
@@ -1216,6 +1291,9 @@ fn in_place_inputs_read_the_output_binding_without_a_copy() {
         "add_f32_strided_a0",
         "add_u8_contig_b1_a0",
         "add_bf16_contig_a0_a1",
+        "add_u8_scatter_a0",
+        "add_bool_scatter_a0_a1",
+        "add_bf16_scatter_a1",
     ] {
         assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
     }
@@ -1489,22 +1567,38 @@ fn bad_views_and_dtypes_are_errors() {
     };
     let e = elementwise(&dev, &add, &[2], &o8, &[v(&[1], 0, DType::F32)]).unwrap_err();
     assert_eq!(e.kind(), crate::ErrorKind::DType, "{e}");
-    // A strided packed output is refused, clearly.
+    // A packed output whose layout is not nested (no writeable view has
+    // one: positions 0, 3, 2, 5, 4, 7), or that writes one element twice,
+    // is refused, clearly.
     let copy8 = ElementwiseOp {
         name: "copy",
         expr: "x0",
         compute: DType::U8,
         out: DType::U8,
     };
-    let strided = GpuView {
+    let tangled = GpuView {
         buf: &out,
         dtype: DType::U8,
-        strides: &[2],
+        strides: &[2, 3],
         offset: 0,
     };
-    let e = elementwise(&dev, &copy8, &[4], &strided, &[v(&[1], 0, DType::U8)]).unwrap_err();
+    let e = elementwise(&dev, &copy8, &[3, 2], &tangled, &[v(&[2, 1], 0, DType::U8)]).unwrap_err();
     assert_eq!(e.kind(), crate::ErrorKind::DType, "{e}");
-    assert!(e.to_string().contains("strided uint8 output"), "{e}");
+    assert!(e.to_string().contains("uint8 output"), "{e}");
+    assert!(e.to_string().contains("not nested"), "{e}");
+    let repeated = GpuView {
+        strides: &[0, 1],
+        ..tangled
+    };
+    let e = elementwise(
+        &dev,
+        &copy8,
+        &[3, 2],
+        &repeated,
+        &[v(&[2, 1], 0, DType::U8)],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("not nested"), "{e}");
     // The device is still fine afterwards.
     dev.synchronize().unwrap();
 }
@@ -1598,6 +1692,425 @@ fn small_artificial_limits_chunk_and_use_2d_grids() {
     }
     // Reductions under the same limits.
     check_reductions(&dev, 64, 90);
+}
+
+// ---------------------------------------------------------------------------
+// Packed outputs in any layout
+// ---------------------------------------------------------------------------
+
+/// Element positions of a view, in C order of its multi-indices.
+fn positions(shape: &[usize], strides: &[isize], offset: usize) -> Vec<i64> {
+    multi_indices(shape)
+        .iter()
+        .map(|idx| {
+            offset as i64
+                + idx
+                    .iter()
+                    .zip(strides)
+                    .map(|(&i, &s)| i as i64 * s as i64)
+                    .sum::<i64>()
+        })
+        .collect()
+}
+
+#[test]
+fn count_below_matches_brute_force() {
+    // Canonical layouts: positive, decreasing, nested strides.
+    let layouts: [(&[usize], &[isize]); 5] = [
+        (&[7], &[1]),
+        (&[9], &[3]),
+        (&[5, 7], &[21, 3]),
+        (&[3, 3, 4], &[90, 20, 3]),
+        (&[2, 3, 2], &[50, 7, 2]),
+    ];
+    for (shape, strides) in layouts {
+        let pos = positions(shape, strides, 0);
+        assert!(
+            pos.windows(2).all(|w| w[0] < w[1]),
+            "position order is C order"
+        );
+        let hi = *pos.last().unwrap();
+        for p in -3..hi + 5 {
+            let want = pos.iter().filter(|&&q| q < p).count() as u64;
+            assert_eq!(
+                super::kernels::count_below(shape, strides, p),
+                want,
+                "{shape:?} {strides:?} below {p}"
+            );
+        }
+    }
+}
+
+#[test]
+fn split_extent_covers_every_element_once_within_the_limit() {
+    // Output (canonical) and one input with other strides.
+    // (shape, [output strides, input strides], [output offset, input offset])
+    type Case = (&'static [usize], [&'static [isize]; 2], [usize; 2]);
+    let cases: [Case; 4] = [
+        (&[40], [&[3], &[-1]], [2, 39]),
+        (&[5, 7], [&[21, 3], &[1, 5]], [1, 0]),
+        (&[3, 3, 4], [&[90, 20, 3], &[12, 4, 1]], [119, 0]),
+        (&[2, 6], [&[1000, 1], &[6, 1]], [7, 0]),
+    ];
+    for limit in [1u64, 5, 16, 64, 1 << 20] {
+        for (shape, strides, offsets) in cases {
+            let strides: Vec<Vec<isize>> = strides.iter().map(|s| s.to_vec()).collect();
+            let mut pieces = Vec::new();
+            super::kernels::split_extent(shape, &strides, &offsets, limit, &mut pieces);
+            let mut got: Vec<(i64, i64)> = Vec::new();
+            for p in &pieces {
+                let out = positions(&p.shape, &p.strides[0], p.offsets[0]);
+                let hi = out.iter().max().unwrap() - out.iter().min().unwrap();
+                assert!(
+                    (hi as u64) < limit || p.shape.iter().product::<usize>() == 1,
+                    "limit {limit}: piece {:?} has extent {hi}",
+                    p.shape
+                );
+                let inp = positions(&p.shape, &p.strides[1], p.offsets[1]);
+                got.extend(out.into_iter().zip(inp));
+            }
+            got.sort();
+            let mut want: Vec<(i64, i64)> = positions(shape, &strides[0], offsets[0])
+                .into_iter()
+                .zip(positions(shape, &strides[1], offsets[1]))
+                .collect();
+            want.sort();
+            assert_eq!(got, want, "limit {limit}, shape {shape:?}");
+        }
+    }
+}
+
+/// An output layout: (what, shape, buffer length, strides, offset).
+type OutLayout = (&'static str, Vec<usize>, usize, Vec<isize>, usize);
+
+/// Output layouts for packed dtypes, each a writeable view of a dense array.
+fn scatter_layouts() -> Vec<OutLayout> {
+    vec![
+        ("x[::2]", vec![37], 74, vec![2], 0),
+        ("x[1::3]", vec![20], 61, vec![3], 1),
+        ("x[::-1]", vec![33], 33, vec![-1], 32),
+        ("x[::-2]", vec![15], 30, vec![-2], 29),
+        ("x.T of (7, 6)", vec![6, 7], 42, vec![1, 6], 0),
+        ("img[:, :, 0] of (5, 7, 3)", vec![5, 7], 105, vec![21, 3], 0),
+        ("img[:, :, 2] of (5, 7, 3)", vec![5, 7], 105, vec![21, 3], 2),
+        ("img[:, :, 1].T", vec![7, 5], 105, vec![3, 21], 1),
+        ("x[:, 2] of (6, 5)", vec![6], 30, vec![5], 2),
+        // x[1:4, 2:8:2, ::-3] of a (4, 9, 10) array, and a transpose of it.
+        (
+            "3-D with offsets",
+            vec![3, 3, 4],
+            360,
+            vec![90, 20, -3],
+            119,
+        ),
+        ("3-D transposed", vec![4, 3, 3], 360, vec![-3, 90, 20], 119),
+        // x[2:, ::2][:, :, 1:] of (3, 4, 5): a length-1 axis and a row gap.
+        (
+            "with a length-1 axis",
+            vec![1, 2, 4],
+            60,
+            vec![20, 10, 1],
+            41,
+        ),
+    ]
+}
+
+/// F-order (dense, transposed) strides of `shape`.
+fn f_strides(shape: &[usize]) -> Vec<isize> {
+    let mut s = vec![0isize; shape.len()];
+    let mut acc = 1;
+    for d in 0..shape.len() {
+        s[d] = acc;
+        acc *= shape[d] as isize;
+    }
+    s
+}
+
+/// C-order strides of `shape`.
+fn c_order(shape: &[usize]) -> Vec<isize> {
+    let mut s = vec![0isize; shape.len()];
+    let mut acc = 1;
+    for d in (0..shape.len()).rev() {
+        s[d] = acc;
+        acc *= shape[d] as isize;
+    }
+    s
+}
+
+/// Binary ops, a cast copy and in-place updates into every layout of
+/// [`scatter_layouts`] for the packed dtypes, each against the CPU
+/// reference over the whole output buffer (the bytes outside the view
+/// must be unchanged).
+fn check_scatter_layouts(dev: &GpuDevice, layouts: &[OutLayout]) {
+    for dt in [DType::U8, DType::Bool, DType::BF16] {
+        for (what, shape, len, strides, offset) in layouts {
+            let n: usize = shape.iter().product();
+            let out = HostView {
+                dtype: dt,
+                data: sample(dt, *len, 41),
+                strides: strides.clone(),
+                offset: *offset,
+            };
+            // x[view] = a op b: a dense in C order (at an offset), b in F
+            // order; then a broadcast row.
+            let a = HostView {
+                dtype: dt,
+                data: sample(dt, n + 3, 42),
+                strides: c_order(shape),
+                offset: 3,
+            };
+            let b = HostView {
+                dtype: dt,
+                data: sample(dt, n, 43),
+                strides: f_strides(shape),
+                offset: 0,
+            };
+            let mut row_strides = c_order(shape);
+            row_strides[0] = 0;
+            let row = HostView {
+                dtype: dt,
+                data: sample(dt, n / shape[0], 44),
+                strides: row_strides,
+                offset: 0,
+            };
+            for op in &BINOPS[..2] {
+                check_binary(dev, op, dt, shape, &a, &b, &out);
+                check_binary(dev, op, dt, shape, &b, &row, &out);
+            }
+            // A converting copy (f32 -> dt), through `copy`.
+            let src: Vec<f32> = sample(DType::F32, n, 45)
+                .iter()
+                .map(|&v| v as f32)
+                .collect();
+            let gsrc = upload(dev, bytemuck::cast_slice(&src)).unwrap();
+            let gout = upload(dev, &bytes_of(dt, &out.data)).unwrap();
+            let src_strides = c_order(shape);
+            copy(
+                dev,
+                shape,
+                &GpuView {
+                    buf: &gout,
+                    dtype: dt,
+                    strides,
+                    offset: *offset,
+                },
+                &GpuView {
+                    buf: &gsrc,
+                    dtype: DType::F32,
+                    strides: &src_strides,
+                    offset: 0,
+                },
+            )
+            .unwrap_or_else(|e| panic!("copy into {what} ({dt}): {e}"));
+            let got = values_of(dt, &download(&gout, 0, gout.size()).unwrap());
+            let mut want = out.data.clone();
+            for (i, p) in positions(shape, strides, *offset).into_iter().enumerate() {
+                want[p as usize] = cast(dt, src[i] as f64);
+            }
+            assert_eq!(got, want, "copy into {what} ({dt})");
+            // In place: x[view] += y and x[view] += x[view], reading the
+            // output's own elements, with no copy.
+            let me = || Src::Out {
+                strides: strides.clone(),
+                offset: *offset,
+            };
+            let mine = [[me(), Src::Own(a_like(&a))], [me(), me()]];
+            for srcs in mine {
+                let allocated = check_inplace(dev, &BINOPS[0], dt, shape, &out, &srcs);
+                assert_eq!(allocated, 0, "{what} ({dt}): an in-place input was copied");
+            }
+        }
+    }
+}
+
+#[test]
+fn packed_outputs_in_any_layout_match_cpu() {
+    let Some(dev) = gpu_with(GpuOptions::default()) else {
+        return;
+    };
+    check_scatter_layouts(&dev, &scatter_layouts());
+    // The dense-but-reversed and transposed outputs use the dense kernel;
+    // the others the scatter kernel.
+    let names: Vec<String> = super::context::lock(&dev.ctx.pipelines)
+        .keys()
+        .map(|k| k.name())
+        .collect();
+    for want in [
+        "add_u8_scatter",
+        "add_bool_scatter",
+        "multiply_bf16_scatter",
+        "copy_f32-u8-u8_scatter",
+        "add_u8_strided",
+        "add_u8_scatter_a0_a1",
+    ] {
+        assert!(names.iter().any(|n| n == want), "no {want} in {names:?}");
+    }
+}
+
+#[test]
+fn packed_strided_outputs_detach_other_inputs_on_their_buffer() {
+    let Some(dev) = gpu_with(GpuOptions::default()) else {
+        return;
+    };
+    for dt in [DType::U8, DType::Bool, DType::BF16] {
+        let buf = GpuBuffer::zeros(&dev, 256).unwrap();
+        let v = |strides, offset| GpuView {
+            buf: &buf,
+            dtype: dt,
+            strides,
+            offset,
+        };
+        // x[::2] += x[1::2]: disjoint elements, but in the words that the
+        // output's invocations rewrite: copied.
+        assert!(needs_detach(&v(&[2], 0), &v(&[2], 1), &[16]));
+        // img[:, :, 0] += img[:, :, 1]: likewise.
+        assert!(needs_detach(&v(&[12, 3], 0), &v(&[12, 3], 1), &[4, 4]));
+        // x[::2] += x[::2]: its own elements, not copied.
+        assert!(!needs_detach(&v(&[2], 0), &v(&[2], 0), &[16]));
+
+        let op = &BINOPS[0];
+        let out = HostView {
+            dtype: dt,
+            data: sample(dt, 31, 51),
+            strides: vec![2],
+            offset: 0,
+        };
+        let srcs = [
+            Src::Out {
+                strides: vec![2],
+                offset: 0,
+            },
+            Src::Out {
+                strides: vec![2],
+                offset: 1,
+            },
+        ];
+        let allocated = check_inplace(&dev, op, dt, &[15], &out, &srcs);
+        assert_eq!(allocated, 1, "{dt}: x[::2] += x[1::2] copies x[1::2] only");
+        // x[::-1] = x + x[::-1] (x read as it was): one copy.
+        let out = HostView {
+            dtype: dt,
+            data: sample(dt, 23, 52),
+            strides: vec![-1],
+            offset: 22,
+        };
+        let srcs = [
+            Src::Out {
+                strides: vec![1],
+                offset: 0,
+            },
+            Src::Out {
+                strides: vec![-1],
+                offset: 22,
+            },
+        ];
+        let allocated = check_inplace(&dev, op, dt, &[23], &out, &srcs);
+        assert_eq!(allocated, 1, "{dt}: x[::-1] = x + x[::-1]");
+    }
+}
+
+#[test]
+fn packed_outputs_in_any_layout_under_chunked_bindings_and_2d_grids() {
+    // 4 KiB bindings and 2 workgroups per grid dimension: the launches
+    // below are split into windows, each on a 2-D grid.
+    let Some(dev) = gpu_with(GpuOptions {
+        max_binding_size: Some(4096),
+        max_workgroups_per_dim: Some(2),
+        ..GpuOptions::default()
+    }) else {
+        return;
+    };
+    let big = vec![
+        ("x[::3] of 13000", vec![4334], 13002, vec![3], 0),
+        ("x[::-5] of 9000", vec![1800], 9000, vec![-5], 8999),
+        (
+            "img[:, :, 1] of (40, 50, 3)",
+            vec![40, 50],
+            6000,
+            vec![150, 3],
+            1,
+        ),
+        ("img[::-1, :, 2].T", vec![50, 40], 6000, vec![3, -150], 5852),
+        ("x[:, 3] of (900, 7)", vec![900], 6300, vec![7], 3),
+        ("3-D block", vec![10, 12, 20], 12000, vec![1200, 40, 2], 41),
+    ];
+    let before = dev.dispatches();
+    check_scatter_layouts(&dev, &big);
+    let launched = dev.dispatches() - before;
+    assert!(launched > 200, "{launched} dispatches");
+    // Small ones too (one window each).
+    check_scatter_layouts(&dev, &scatter_layouts());
+    // img[:, :, 1] = a with `a` a (40, 50) float32 array in F order: a word
+    // holding the end of one row and the start of the next needs elements
+    // 7,840 bytes apart, more than a binding holds. The op goes through an
+    // unpacked temporary laid out like the output, then packs it.
+    let (rows, cols) = (40usize, 50usize);
+    let src: Vec<f32> = (0..rows * cols).map(|i| (i % 251) as f32).collect();
+    let gsrc = upload(&dev, bytemuck::cast_slice(&src)).unwrap();
+    let old = sample(DType::U8, rows * cols * 3, 61);
+    let img = upload(&dev, &bytes_of(DType::U8, &old)).unwrap();
+    let before = allocations(&dev);
+    copy(
+        &dev,
+        &[rows, cols],
+        &GpuView {
+            buf: &img,
+            dtype: DType::U8,
+            strides: &[3 * cols as isize, 3],
+            offset: 1,
+        },
+        &GpuView {
+            buf: &gsrc,
+            dtype: DType::F32,
+            strides: &[1, rows as isize],
+            offset: 0,
+        },
+    )
+    .unwrap();
+    assert_eq!(allocations(&dev) - before, 1, "one unpacked temporary");
+    let got = values_of(DType::U8, &download(&img, 0, img.size()).unwrap());
+    let mut want = old.clone();
+    for r in 0..rows {
+        for c in 0..cols {
+            want[r * 3 * cols + 3 * c + 1] = src[r + c * rows] as f64;
+        }
+    }
+    assert_eq!(got, want, "img[:, :, 1] = a (F order) through a temporary");
+    // Whole buffers in one binding, launches of up to 1024 words on 2 x 2
+    // workgroups.
+    let Some(grid) = gpu_with(GpuOptions {
+        max_workgroups_per_dim: Some(2),
+        ..GpuOptions::default()
+    }) else {
+        return;
+    };
+    check_scatter_layouts(&grid, &big);
+}
+
+#[test]
+fn packed_outputs_split_along_outer_axes_beyond_the_decodable_span() {
+    // A tiny span stands in for the 2^31 elements one launch decodes: the
+    // views below are split along their outer axes into many launches.
+    let Some(dev) = gpu_with(GpuOptions {
+        max_binding_size: Some(4096),
+        ..GpuOptions::default()
+    }) else {
+        return;
+    };
+    super::kernels::SCATTER_SPAN_FOR_TESTS.with(|c| c.set(Some(50)));
+    let before = dev.dispatches();
+    let mut layouts = scatter_layouts();
+    layouts.push((
+        "img[:, :, 1] of (40, 50, 3)",
+        vec![40, 50],
+        6000,
+        vec![150, 3],
+        1,
+    ));
+    check_scatter_layouts(&dev, &layouts);
+    super::kernels::SCATTER_SPAN_FOR_TESTS.with(|c| c.set(None));
+    let launched = dev.dispatches() - before;
+    assert!(launched > 1000, "{launched} dispatches");
 }
 
 // ---------------------------------------------------------------------------
