@@ -31,6 +31,7 @@ use crate::dtype::{DType, Element};
 use crate::layout::Plan;
 
 /// Below this many elements an operation stays on the calling thread.
+#[cfg_attr(not(feature = "rayon"), allow(dead_code))]
 pub(crate) const PAR_THRESHOLD: usize = 1 << 16;
 
 /// Elements per block when an inner run needs a dtype conversion.
@@ -52,6 +53,7 @@ struct SendPtrs<const N: usize>([*mut u8; N]);
 
 impl<const N: usize> SendPtrs<N> {
     /// Pointer `k` (a method, so closures capture the whole `Send` wrapper).
+    #[cfg_attr(not(feature = "rayon"), allow(dead_code))]
     fn get(&self, k: usize) -> *mut u8 {
         self.0[k]
     }
