@@ -148,16 +148,7 @@ impl Array {
         let value = fit_value(op, &value, &fancy.result_shape(op)?)?;
         let plan = fancy.plan(op)?;
         let value = if value.buffer_id() == self.buffer_id() && value.shares_memory(self) {
-            let reason = "the source overlaps the destination";
-            crate::storage::ledger::check_implicit(op, reason, value.nbytes())?;
-            let c = value.alloc_like(
-                op,
-                crate::layout::order::copy_layout(value.layout(), crate::Order::K),
-                value.dtype(),
-            )?;
-            c.copy_from_unchecked(op, &value)?;
-            value.record_copy(op, reason, true, &c);
-            c
+            value.copy_implicit(op, "the source overlaps the destination")?
         } else {
             value
         };

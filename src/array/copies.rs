@@ -75,6 +75,17 @@ impl Array {
         self.copy_as("astype", dtype, order)
     }
 
+    /// A private copy (order K, same device) that the caller did not ask
+    /// for by name: checked against [`no_copies`](crate::no_copies) first,
+    /// then recorded as an implicit copy with `reason`.
+    pub(crate) fn copy_implicit(&self, op: &'static str, reason: &str) -> Result<Array> {
+        crate::storage::ledger::check_implicit(op, reason, self.nbytes())?;
+        let out = self.alloc_like(op, copy_layout(&self.layout, Order::K), self.dtype())?;
+        out.copy_from_unchecked(op, self)?;
+        self.record_copy(op, reason, true, &out);
+        Ok(out)
+    }
+
     fn copy_as(&self, op: &'static str, dtype: DType, order: Order) -> Result<Array> {
         let out = self.alloc_like(op, copy_layout(&self.layout, order), dtype)?;
         out.copy_from_unchecked(op, self)?;

@@ -107,16 +107,7 @@ pub(crate) fn guard_overlap(op: &'static str, dst: &Array, src: &Array) -> Resul
     if same || !src.shares_memory(dst) {
         return Ok(src.clone());
     }
-    let reason = "the source overlaps the destination";
-    crate::storage::ledger::check_implicit(op, reason, src.nbytes())?;
-    let out = src.alloc_like(
-        op,
-        crate::layout::order::copy_layout(src.layout(), crate::Order::K),
-        src.dtype(),
-    )?;
-    out.copy_from_unchecked(op, src)?;
-    src.record_copy(op, reason, true, &out);
-    Ok(out)
+    src.copy_implicit(op, "the source overlaps the destination")
 }
 
 /// Runs `op` over `a` and `b` (broadcast to `out`'s shape) into `out`,

@@ -238,16 +238,10 @@ fn prepare_input(op: &'static str, dev: &GpuDevice, out: &Array, a: &Array) -> R
             None => true,
         };
     if detach {
-        let reason = "wgpu cannot bind one buffer as input and output of a dispatch";
-        crate::storage::ledger::check_implicit(op, reason, a.nbytes())?;
-        let c = a.alloc_like(
+        return a.copy_implicit(
             op,
-            crate::layout::order::copy_layout(a.layout(), crate::Order::K),
-            a.dtype(),
-        )?;
-        copy(&c, a)?;
-        a.record_copy(op, reason, true, &c);
-        return Ok(c);
+            "wgpu cannot bind one buffer as input and output of a dispatch",
+        );
     }
     Ok(a.clone())
 }
