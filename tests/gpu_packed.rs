@@ -10,21 +10,11 @@
 
 use strider::{s, Array, BinaryOp, DType, Device, IndexItem, SliceItem};
 
+mod common;
+
 /// The GPU, or `None` (with a message) when there is no adapter.
 fn gpu() -> Option<Device> {
-    match Device::gpu() {
-        Ok(g) => Some(g),
-        Err(e) => {
-            if std::env::var("STRIDER_REQUIRE_GPU").as_deref() == Ok("1") {
-                panic!("STRIDER_REQUIRE_GPU=1 but no GPU adapter: {e}");
-            }
-            eprintln!(
-                "skipping GPU packed-dtype test: {e}\n  (install mesa-vulkan-drivers for the \
-                 lavapipe software adapter; set STRIDER_REQUIRE_GPU=1 to make this a failure)"
-            );
-            None
-        }
-    }
+    common::gpu_or_skip("GPU packed-dtype test")
 }
 
 /// A CPU array of `shape` and `dt` with varied values (exact in every dtype).

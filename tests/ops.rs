@@ -1,6 +1,8 @@
 //! Per-op tests, each written once as a function of the device it runs on.
 //! `devices()` lists the devices present; every test runs on each.
 
+mod common;
+
 use strider::{where_, Array, Axes, BinaryOp, DType, Device, ErrorKind, ReduceOp, UnaryOp};
 
 /// The devices to test: the CPU, and the GPU when an adapter is present.
@@ -8,15 +10,7 @@ use strider::{where_, Array, Axes, BinaryOp, DType, Device, ErrorKind, ReduceOp,
 /// `STRIDER_REQUIRE_GPU=1` (CI sets it after installing lavapipe).
 fn devices() -> Vec<Device> {
     let mut v = vec![Device::Cpu];
-    match Device::gpu() {
-        Ok(g) => v.push(g),
-        Err(e) => {
-            if std::env::var("STRIDER_REQUIRE_GPU").as_deref() == Ok("1") {
-                panic!("STRIDER_REQUIRE_GPU=1 but no GPU adapter: {e}");
-            }
-            eprintln!("skipping the GPU half of this test: {e}");
-        }
-    }
+    v.extend(common::gpu_or_skip("the GPU half of this test"));
     v
 }
 

@@ -171,6 +171,17 @@ impl UnaryOp {
     }
 }
 
+/// The GPU buffer of an operand, or a device error for a host array.
+fn on_gpu<'a>(op: &'static str, a: &'a Array) -> Result<&'a gpu::GpuBuffer> {
+    a.gpu_buffer().ok_or_else(|| Error::Device {
+        op,
+        reason: format!(
+            "an operand of shape {} is not on a GPU",
+            crate::error::fmt_shape(a.shape())
+        ),
+    })
+}
+
 /// The GPU device of an array, if it is on one.
 pub(crate) fn device_of(a: &Array) -> Option<GpuDevice> {
     a.gpu_buffer().map(|b| b.device().clone())
@@ -283,16 +294,10 @@ pub(crate) fn elementwise(
         .iter()
         .map(|a| permuted(&a.layout().broadcast_strides(out.shape()), &perm))
         .collect();
-    let out_buf = out.gpu_buffer().ok_or_else(|| Error::Device {
-        op: name,
-        reason: "output not on a GPU".into(),
-    })?;
+    let out_buf = on_gpu(name, out)?;
     let mut views = Vec::with_capacity(inputs.len());
     for (a, s) in inputs.iter().zip(&in_strides) {
-        let buf = a.gpu_buffer().ok_or_else(|| Error::Device {
-            op: name,
-            reason: "input not on a GPU".into(),
-        })?;
+        let buf = on_gpu(name, a)?;
         views.push(GpuView {
             buf,
             dtype: a.dtype(),
@@ -406,10 +411,7 @@ pub(crate) fn reduce(
     let kshape = permuted(kept_shape, &perm);
     let kin = permuted(in_kept, &perm);
     let kout = permuted(out_strides, &perm);
-    let in_buf = input.gpu_buffer().ok_or_else(|| Error::Device {
-        op: name,
-        reason: "input not on a GPU".into(),
-    })?;
+    let in_buf = on_gpu(name, input)?;
     let iv = GpuView {
         buf: in_buf,
         dtype: dt,
@@ -429,10 +431,7 @@ pub(crate) fn reduce(
             out.layout().clone(),
             acc,
         )?;
-        let tb = tmp.gpu_buffer().ok_or_else(|| Error::Device {
-            op: name,
-            reason: "temporary not on a GPU".into(),
-        })?;
+        let tb = on_gpu(name, &tmp)?;
         let tv = GpuView {
             buf: tb,
             dtype: acc,
@@ -453,10 +452,7 @@ pub(crate) fn reduce(
         let expr = format!("x0 / C({count}.0)");
         return elementwise("mean", &expr, acc, out, &[&tmp]);
     }
-    let out_buf = out.gpu_buffer().ok_or_else(|| Error::Device {
-        op: name,
-        reason: "output not on a GPU".into(),
-    })?;
+    let out_buf = on_gpu(name, out)?;
     let ov = GpuView {
         buf: out_buf,
         dtype: out.dtype(),
