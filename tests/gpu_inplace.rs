@@ -38,15 +38,7 @@ fn sample(dt: DType, shape: &[usize]) -> Array {
     Array::from_vec(vals, shape).unwrap().astype(dt).unwrap()
 }
 
-/// The elements of `a` (on any device) as f64, in C order.
-fn values(a: &Array) -> Vec<f64> {
-    a.to_cpu()
-        .unwrap()
-        .astype(DType::F64)
-        .unwrap()
-        .to_vec::<f64>()
-        .unwrap()
-}
+use common::values;
 
 /// `x += 1` (`|= true` for bool): the scalar's weak dtype keeps `x`'s.
 fn add_one(x: &Array) -> strider::Result<()> {

@@ -33,15 +33,7 @@ fn sample(dt: DType, shape: &[usize], seed: usize) -> Array {
     Array::from_vec(vals, shape).unwrap().astype(dt).unwrap()
 }
 
-/// The elements of `a` (on any device) as f64, in C order.
-fn values(a: &Array) -> Vec<f64> {
-    a.to_cpu()
-        .unwrap()
-        .astype(DType::F64)
-        .unwrap()
-        .to_vec::<f64>()
-        .unwrap()
-}
+use common::values;
 
 #[test]
 fn add_one_to_every_other_element_of_a_uint8_array() {

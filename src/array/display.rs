@@ -365,25 +365,22 @@ impl Array {
                 idx[ax] = 0;
             }
         }
-        let values: Vec<String> = if self.buffer_len() == 0 {
-            vec![]
-        } else {
-            let whole = self.view_with(crate::layout::Layout::new(
-                vec![self.buffer_len()],
-                vec![1],
-                0,
-            ));
-            let (f, i, b) = whole.shown_values(&[(0..self.buffer_len()).map(Some).collect()]);
-            format_elements(&f, &i, &b, self.dtype())
-                .into_iter()
-                .map(|x| x.trim().to_string())
-                .collect()
-        };
         let last = order.iter().rposition(|o| o.is_some()).unwrap_or(0);
         let upto = if self.buffer_len() <= 48 {
             self.buffer_len()
         } else {
             (last + 1).max(16).min(self.buffer_len())
+        };
+        // Only the drawn part of the buffer is read and formatted.
+        let values: Vec<String> = if upto == 0 {
+            vec![]
+        } else {
+            let drawn = self.view_with(crate::layout::Layout::new(vec![upto], vec![1], 0));
+            let (f, i, b) = drawn.shown_values(&[(0..upto).map(Some).collect()]);
+            format_elements(&f, &i, &b, self.dtype())
+                .into_iter()
+                .map(|x| x.trim().to_string())
+                .collect()
         };
         let w = values[..upto]
             .iter()

@@ -1,7 +1,7 @@
 //! Binary ufuncs: shape and dtype inference, dispatch to the CPU kernels,
 //! `_into` and in-place variants, and the arithmetic operators.
 
-use super::{BinaryOp, CpuBinary, IntoOut};
+use super::{BinaryOp, CpuBinary};
 use crate::array::Array;
 use crate::cpu::{self, RawOperand};
 use crate::dtype::{Casting, DType, Kind};
@@ -45,7 +45,7 @@ struct BinaryRun<'a> {
 }
 
 impl<T: super::math::Math> CpuBinary<T, ()> for BinaryRun<'_> {
-    fn call<O: IntoOut, F: Fn(T, T) -> O + Sync + Copy>(self, f: F) {
+    fn call<O: crate::Element, F: Fn(T, T) -> O + Sync + Copy>(self, f: F) {
         // SAFETY: the caller (`run_binary`) holds the locks, has checked the
         // destination is writeable and copied any overlapping source.
         unsafe { cpu::kernels::binary::<T, O, F>(self.shape, self.out, self.a, self.b, f) }
@@ -62,10 +62,15 @@ fn check_int_power(op: BinaryOp, loop_dtype: DType, exponent: &Array) -> Result<
     {
         return Ok(());
     }
+    // The minimum is read as a scalar: no conversion array (which the
+    // ledger would show as a copy) is made.
     let min = exponent
         .reduce(super::ReduceOp::Min, super::Axes::All, false)?
-        .astype(DType::I64)?
-        .item::<i64>()?;
+        .item_scalar()?;
+    let min = match min {
+        Scalar::Int(v) => v,
+        _ => 0,
+    };
     if min < 0 {
         return Err(Error::Value {
             op: "power",

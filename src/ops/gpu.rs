@@ -418,46 +418,28 @@ pub(crate) fn reduce(
         strides: &[],
         offset: input.element_offset(),
     };
-    if op == ReduceOp::Mean {
-        let count: usize = red_shape.iter().product();
-        if count == 0 {
-            // 0/0 is not guaranteed to be NaN in WGSL; NumPy's mean of
-            // nothing is NaN.
-            return out.fill(f64::NAN);
-        }
-        let tmp = Array::alloc_on(
+    // `mean` sums into a temporary of the accumulator dtype, then divides.
+    let count: usize = red_shape.iter().product();
+    if op == ReduceOp::Mean && count == 0 {
+        // 0/0 is not guaranteed to be NaN in WGSL; NumPy's mean of
+        // nothing is NaN.
+        return out.fill(f64::NAN);
+    }
+    let target = if op == ReduceOp::Mean {
+        Array::alloc_on(
             &crate::Device::Gpu(dev.clone()),
             name,
             out.layout().clone(),
             acc,
-        )?;
-        let tb = on_gpu(name, &tmp)?;
-        let tv = GpuView {
-            buf: tb,
-            dtype: acc,
-            strides: &kout,
-            offset: tmp.element_offset(),
-        };
-        gpu::reduce(
-            &dev,
-            gop,
-            acc,
-            &iv,
-            &kshape,
-            &kin,
-            red_shape,
-            red_strides,
-            &tv,
-        )?;
-        let expr = format!("x0 / C({count}.0)");
-        return elementwise("mean", &expr, acc, out, &[&tmp]);
-    }
-    let out_buf = on_gpu(name, out)?;
-    let ov = GpuView {
-        buf: out_buf,
-        dtype: out.dtype(),
+        )?
+    } else {
+        out.clone()
+    };
+    let tv = GpuView {
+        buf: on_gpu(name, &target)?,
+        dtype: target.dtype(),
         strides: &kout,
-        offset: out.element_offset(),
+        offset: target.element_offset(),
     };
     gpu::reduce(
         &dev,
@@ -468,6 +450,11 @@ pub(crate) fn reduce(
         &kin,
         red_shape,
         red_strides,
-        &ov,
-    )
+        &tv,
+    )?;
+    if op == ReduceOp::Mean {
+        let expr = format!("x0 / C({count}.0)");
+        elementwise("mean", &expr, acc, out, &[&target])?;
+    }
+    Ok(())
 }

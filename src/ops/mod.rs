@@ -1,7 +1,9 @@
 //! The op registry: every elementwise and reduction op is declared once
-//! here, with its name, its dtype rule, its CPU scalar function and its WGSL
-//! expression. Shape and dtype inference and dispatch live beside it:
-//! `binary.rs`, `unary.rs`, `select.rs` (where, clip) and `reduce.rs`.
+//! here, with its name, its dtype rule and its CPU scalar function; its
+//! WGSL expression per loop dtype is `wgsl_for` in `gpu.rs`, matched
+//! exhaustively on the same enums, so a new op cannot miss a backend.
+//! Shape and dtype inference and dispatch live beside it: `binary.rs`,
+//! `unary.rs`, `select.rs` (where, clip) and `reduce.rs`.
 
 pub(crate) mod binary;
 #[cfg(feature = "gpu")]
@@ -35,7 +37,7 @@ pub(crate) enum TypeRule {
 }
 
 macro_rules! binary_ops {
-    ($($variant:ident: $name:literal, $rule:ident, |$a:ident, $b:ident| $cpu:expr, $wgsl:literal;)*) => {
+    ($($variant:ident: $name:literal, $rule:ident, |$a:ident, $b:ident| $cpu:expr;)*) => {
         /// A binary elementwise op (a NumPy ufunc with two inputs).
         ///
         /// ```
@@ -68,10 +70,6 @@ macro_rules! binary_ops {
                 match self { $(BinaryOp::$variant => TypeRule::$rule),* }
             }
 
-            /// The WGSL expression of the op over `x0` and `x1` in the loop type.
-            pub fn wgsl(self) -> &'static str {
-                match self { $(BinaryOp::$variant => $wgsl),* }
-            }
 
             /// Applies the op's CPU scalar function (in the loop type `T`,
             /// giving `O`) through `run`, which receives the function.
@@ -86,37 +84,33 @@ macro_rules! binary_ops {
 
 /// A consumer of a binary scalar function: the kernel dispatcher.
 pub(crate) trait CpuBinary<T, R> {
-    fn call<O: IntoOut, F: Fn(T, T) -> O + Sync + Copy>(self, f: F) -> R;
+    fn call<O: crate::dtype::Element, F: Fn(T, T) -> O + Sync + Copy>(self, f: F) -> R;
 }
-
-/// A scalar function's result: an element of the loop type or a bool.
-pub(crate) trait IntoOut: crate::dtype::Element {}
-impl<T: crate::dtype::Element> IntoOut for T {}
 
 use math::Math;
 
 binary_ops! {
-    Add: "add", Arith, |a, b| Math::add(a, b), "x0 + x1";
-    Subtract: "subtract", Arith, |a, b| Math::sub(a, b), "x0 - x1";
-    Multiply: "multiply", Arith, |a, b| Math::mul(a, b), "x0 * x1";
-    Divide: "divide", TrueDivide, |a, b| Math::div(a, b), "x0 / x1";
-    FloorDivide: "floor_divide", ArithNoBool, |a, b| Math::floor_div(a, b), "floor_div(x0, x1)";
-    Remainder: "remainder", ArithNoBool, |a, b| Math::rem(a, b), "py_rem(x0, x1)";
-    Power: "power", ArithNoBool, |a, b| Math::pow(a, b), "ipow(x0, x1)";
-    Maximum: "maximum", Arith, |a, b| Math::maximum(a, b), "nan_max(x0, x1)";
-    Minimum: "minimum", Arith, |a, b| Math::minimum(a, b), "nan_min(x0, x1)";
-    Equal: "equal", Compare, |a, b| a == b, "x0 == x1";
-    NotEqual: "not_equal", Compare, |a, b| a != b, "x0 != x1";
-    Less: "less", Compare, |a, b| a < b, "x0 < x1";
-    LessEqual: "less_equal", Compare, |a, b| a <= b, "x0 <= x1";
-    Greater: "greater", Compare, |a, b| a > b, "x0 > x1";
-    GreaterEqual: "greater_equal", Compare, |a, b| a >= b, "x0 >= x1";
-    LogicalAnd: "logical_and", Logical, |a, b| Math::bitand(a, b), "x0 && x1";
-    LogicalOr: "logical_or", Logical, |a, b| Math::bitor(a, b), "x0 || x1";
-    LogicalXor: "logical_xor", Logical, |a, b| Math::bitxor(a, b), "x0 != x1";
-    BitwiseAnd: "bitwise_and", Bitwise, |a, b| Math::bitand(a, b), "x0 & x1";
-    BitwiseOr: "bitwise_or", Bitwise, |a, b| Math::bitor(a, b), "x0 | x1";
-    BitwiseXor: "bitwise_xor", Bitwise, |a, b| Math::bitxor(a, b), "x0 ^ x1";
+    Add: "add", Arith, |a, b| Math::add(a, b);
+    Subtract: "subtract", Arith, |a, b| Math::sub(a, b);
+    Multiply: "multiply", Arith, |a, b| Math::mul(a, b);
+    Divide: "divide", TrueDivide, |a, b| Math::div(a, b);
+    FloorDivide: "floor_divide", ArithNoBool, |a, b| Math::floor_div(a, b);
+    Remainder: "remainder", ArithNoBool, |a, b| Math::rem(a, b);
+    Power: "power", ArithNoBool, |a, b| Math::pow(a, b);
+    Maximum: "maximum", Arith, |a, b| Math::maximum(a, b);
+    Minimum: "minimum", Arith, |a, b| Math::minimum(a, b);
+    Equal: "equal", Compare, |a, b| a == b;
+    NotEqual: "not_equal", Compare, |a, b| a != b;
+    Less: "less", Compare, |a, b| a < b;
+    LessEqual: "less_equal", Compare, |a, b| a <= b;
+    Greater: "greater", Compare, |a, b| a > b;
+    GreaterEqual: "greater_equal", Compare, |a, b| a >= b;
+    LogicalAnd: "logical_and", Logical, |a, b| Math::bitand(a, b);
+    LogicalOr: "logical_or", Logical, |a, b| Math::bitor(a, b);
+    LogicalXor: "logical_xor", Logical, |a, b| Math::bitxor(a, b);
+    BitwiseAnd: "bitwise_and", Bitwise, |a, b| Math::bitand(a, b);
+    BitwiseOr: "bitwise_or", Bitwise, |a, b| Math::bitor(a, b);
+    BitwiseXor: "bitwise_xor", Bitwise, |a, b| Math::bitxor(a, b);
 }
 
 impl BinaryOp {
@@ -171,7 +165,7 @@ impl BinaryOp {
 }
 
 macro_rules! unary_ops {
-    ($($variant:ident: $name:literal, $rule:ident, |$a:ident| $cpu:expr, $wgsl:literal;)*) => {
+    ($($variant:ident: $name:literal, $rule:ident, |$a:ident| $cpu:expr;)*) => {
         /// A unary elementwise op (a NumPy ufunc with one input).
         ///
         /// ```
@@ -203,10 +197,6 @@ macro_rules! unary_ops {
                 match self { $(UnaryOp::$variant => UnaryRule::$rule),* }
             }
 
-            /// The WGSL expression of the op over `x0`.
-            pub fn wgsl(self) -> &'static str {
-                match self { $(UnaryOp::$variant => $wgsl),* }
-            }
 
             pub(crate) fn with_cpu_fn<T: Math, R>(self, run: impl CpuUnary<T, R>) -> R {
                 match self {
@@ -233,23 +223,23 @@ pub(crate) enum UnaryRule {
 
 /// A consumer of a unary scalar function.
 pub(crate) trait CpuUnary<T, R> {
-    fn call<O: IntoOut, F: Fn(T) -> O + Sync + Copy>(self, f: F) -> R;
+    fn call<O: crate::dtype::Element, F: Fn(T) -> O + Sync + Copy>(self, f: F) -> R;
 }
 
 unary_ops! {
-    Negative: "negative", SameNoBool, |a| Math::neg(a), "-x0";
-    Abs: "absolute", Same, |a| Math::abs(a), "abs(x0)";
-    Sign: "sign", SameNoBool, |a| Math::sign(a), "sign(x0)";
-    Sqrt: "sqrt", Float, |a| Math::sqrt(a), "sqrt(x0)";
-    Exp: "exp", Float, |a| Math::exp(a), "exp(x0)";
-    Log: "log", Float, |a| Math::ln(a), "log(x0)";
-    Sin: "sin", Float, |a| Math::sin(a), "sin(x0)";
-    Cos: "cos", Float, |a| Math::cos(a), "cos(x0)";
-    Tanh: "tanh", Float, |a| Math::tanh(a), "tanh(x0)";
-    Floor: "floor", Same, |a| Math::floor(a), "floor(x0)";
-    Ceil: "ceil", Same, |a| Math::ceil(a), "ceil(x0)";
-    Round: "round", Same, |a| Math::round(a), "round(x0)";
-    LogicalNot: "logical_not", Logical, |a| !a.to_bool(), "!x0";
+    Negative: "negative", SameNoBool, |a| Math::neg(a);
+    Abs: "absolute", Same, |a| Math::abs(a);
+    Sign: "sign", SameNoBool, |a| Math::sign(a);
+    Sqrt: "sqrt", Float, |a| Math::sqrt(a);
+    Exp: "exp", Float, |a| Math::exp(a);
+    Log: "log", Float, |a| Math::ln(a);
+    Sin: "sin", Float, |a| Math::sin(a);
+    Cos: "cos", Float, |a| Math::cos(a);
+    Tanh: "tanh", Float, |a| Math::tanh(a);
+    Floor: "floor", Same, |a| Math::floor(a);
+    Ceil: "ceil", Same, |a| Math::ceil(a);
+    Round: "round", Same, |a| Math::round(a);
+    LogicalNot: "logical_not", Logical, |a| !a.to_bool();
 }
 
 impl UnaryOp {

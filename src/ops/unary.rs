@@ -1,6 +1,6 @@
 //! Unary ufuncs: dtype inference, dispatch, `_into` variants.
 
-use super::{CpuUnary, IntoOut, UnaryOp};
+use super::{CpuUnary, UnaryOp};
 use crate::array::Array;
 use crate::cpu::{self, RawOperand};
 use crate::dtype::{Casting, DType};
@@ -14,7 +14,7 @@ struct UnaryRun<'a> {
 }
 
 impl<T: super::math::Math> CpuUnary<T, ()> for UnaryRun<'_> {
-    fn call<O: IntoOut, F: Fn(T) -> O + Sync + Copy>(self, f: F) {
+    fn call<O: crate::Element, F: Fn(T) -> O + Sync + Copy>(self, f: F) {
         // SAFETY: the caller (`run_unary`) holds the locks, has checked the
         // destination is writeable and copied an overlapping source.
         unsafe { cpu::kernels::unary::<T, O, F>(self.shape, self.out, self.a, f) }

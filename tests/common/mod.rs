@@ -1,6 +1,6 @@
 //! Shared by the integration tests that run on the GPU.
 
-use strider::Device;
+use strider::{Array, DType, Device};
 
 /// The GPU, or `None` with a message saying how to get one when there is
 /// no adapter; with `STRIDER_REQUIRE_GPU=1` (CI sets it after installing
@@ -19,4 +19,15 @@ pub fn gpu_or_skip(what: &str) -> Option<Device> {
             None
         }
     }
+}
+
+/// The elements of `a` (on any device) as f64, in C order.
+#[allow(dead_code)]
+pub fn values(a: &Array) -> Vec<f64> {
+    a.to_cpu()
+        .unwrap()
+        .astype(DType::F64)
+        .unwrap()
+        .to_vec::<f64>()
+        .unwrap()
 }
