@@ -148,6 +148,16 @@ impl DType {
         self.kind() == Kind::Float
     }
 
+    /// The dtype CPU kernels compute in for a loop of this dtype: float32
+    /// for float16 and bfloat16 (as NumPy computes half precision: every op
+    /// widens exactly, computes in f32 and rounds once), itself otherwise.
+    pub(crate) fn compute(self) -> DType {
+        match self {
+            DType::F16 | DType::BF16 => DType::F32,
+            d => d,
+        }
+    }
+
     /// True for signed and unsigned integers (not bool).
     pub fn is_integer(self) -> bool {
         matches!(self.kind(), Kind::Int | Kind::UInt)

@@ -86,7 +86,7 @@
 #![warn(missing_docs)]
 
 pub mod array;
-pub(crate) mod cpu;
+pub mod cpu;
 pub mod device;
 pub mod dtype;
 pub mod error;

@@ -24,18 +24,32 @@
 //! 4. A source that overlaps the destination in any other way than element
 //!    for element has been copied first by the caller.
 
+mod convert;
 pub(crate) mod kernels;
 pub(crate) mod reduce;
+mod simd;
 
-use crate::dtype::{DType, Element};
+pub use simd::{best_simd_level, set_simd_level, simd_level, SimdLevel};
+
+use crate::dtype::DType;
 use crate::layout::Plan;
 
-/// Below this many elements an operation stays on the calling thread.
+/// Below this many elements an operation stays on the calling thread: waking
+/// rayon's pool costs a few microseconds, about what one core needs to
+/// stream 2^17 f32 operands. Measured with `cargo bench --bench compare`
+/// (see BENCHMARKS.md).
 #[cfg_attr(not(feature = "rayon"), allow(dead_code))]
-pub(crate) const PAR_THRESHOLD: usize = 1 << 16;
+pub(crate) const PAR_THRESHOLD: usize = 1 << 17;
 
 /// Elements per block when an inner run needs a dtype conversion.
-pub(crate) const BLOCK: usize = 256;
+pub(crate) const BLOCK: usize = 512;
+
+/// Edge of the square tiles (in elements) for plans whose operands disagree
+/// on the fastest axis: 32 x 4-byte elements is two cache lines per row, so
+/// each line an operand touches in a tile is used whole.
+fn tile_edge(max_itemsize: usize) -> usize {
+    (128 / max_itemsize.max(1)).clamp(16, 64)
+}
 
 /// One operand of a kernel: base pointer of its buffer, dtype, element
 /// offset and strides (already broadcast to the operation's shape).
@@ -53,7 +67,7 @@ struct SendPtrs<const N: usize>([*mut u8; N]);
 
 impl<const N: usize> SendPtrs<N> {
     /// Pointer `k` (a method, so closures capture the whole `Send` wrapper).
-    #[cfg_attr(not(feature = "rayon"), allow(dead_code))]
+    #[inline(always)]
     fn get(&self, k: usize) -> *mut u8 {
         self.0[k]
     }
@@ -66,9 +80,70 @@ unsafe impl<const N: usize> Send for SendPtrs<N> {}
 // SAFETY: as above; shared access only reads operands 1.. .
 unsafe impl<const N: usize> Sync for SendPtrs<N> {}
 
+/// The number of threads to use for `size` elements: 1 below
+/// [`PAR_THRESHOLD`] or without the `rayon` feature.
+#[inline]
+fn threads_for(size: usize) -> usize {
+    #[cfg(feature = "rayon")]
+    if size >= PAR_THRESHOLD {
+        return rayon::current_num_threads();
+    }
+    let _ = size;
+    1
+}
+
+/// Runs `work(piece)` for `piece in 0..pieces`, on rayon's threads when
+/// `threads > 1`.
+#[inline]
+fn for_pieces(threads: usize, pieces: usize, work: impl Fn(usize) + Sync + Send) {
+    #[cfg(feature = "rayon")]
+    if threads > 1 && pieces > 1 {
+        use rayon::prelude::*;
+        (0..pieces).into_par_iter().for_each(work);
+        return;
+    }
+    let _ = threads;
+    (0..pieces).for_each(work)
+}
+
+/// The element stride of each operand if all of them walk `shape` as one
+/// run: stride 1 for a C-contiguous operand, 0 for one repeated everywhere.
+/// `None` when some operand needs the full plan.
+#[inline]
+fn single_run<const N: usize>(shape: &[usize], ops: &[RawOperand<'_>; N]) -> Option<[isize; N]> {
+    let mut run = [0isize; N];
+    for (k, op) in ops.iter().enumerate() {
+        let mut expect = 1isize;
+        let (mut contiguous, mut zero) = (true, true);
+        for (&n, &s) in shape.iter().zip(op.strides).rev() {
+            if n != 1 {
+                contiguous &= s == expect;
+                zero &= s == 0;
+            }
+            expect *= n as isize;
+        }
+        run[k] = if contiguous {
+            1
+        } else if zero && k > 0 {
+            0
+        } else {
+            return None;
+        };
+    }
+    Some(run)
+}
+
 /// Walks `shape` over N operands and calls `inner(ptrs, strides, len)` for
 /// each inner run, where `ptrs` point at the first element of the run of each
 /// operand and `strides` are the runs' element strides.
+///
+/// Three walks, all over the same elements:
+/// - every operand contiguous (or repeated): one run, cut into equal pieces
+///   for the threads, with no plan built (the small-array fast path);
+/// - operands that agree on the fastest axis: the plan's inner runs, outer
+///   positions split over threads (long single runs cut into pieces);
+/// - operands that disagree ([`Plan::is_transposed`]): square tiles over
+///   the last two axes, so every cache line is used whole while in cache.
 ///
 /// # Safety
 /// The operands must satisfy the module's invariants 1-4.
@@ -76,104 +151,89 @@ pub(crate) unsafe fn drive<const N: usize, F>(shape: &[usize], ops: [RawOperand<
 where
     F: Fn([*mut u8; N], [isize; N], usize) + Sync,
 {
-    let strides: Vec<&[isize]> = ops.iter().map(|o| o.strides).collect();
-    let plan = Plan::new(shape, &strides);
-    if plan.size() == 0 {
+    let size: usize = shape.iter().product();
+    if size == 0 {
         return;
     }
     let mut bases = [std::ptr::null_mut::<u8>(); N];
     let mut sizes = [0isize; N];
-    let mut inner_strides = [0isize; N];
     for k in 0..N {
         sizes[k] = ops[k].dtype.itemsize() as isize;
         // SAFETY: the element offset lies inside the buffer (invariant 2).
         bases[k] = unsafe { ops[k].ptr.add(ops[k].offset * ops[k].dtype.itemsize()) };
-        inner_strides[k] = plan.inner_stride(k);
     }
-    let len = plan.inner_len();
-    let run = |start: usize, end: usize, bases: SendPtrs<N>| {
-        plan.for_each_outer(start, end, |offs| {
-            let mut p = [std::ptr::null_mut::<u8>(); N];
-            for k in 0..N {
-                // SAFETY: offs[k] is the plan's element offset of a position
-                // inside operand k's layout (invariant 2).
-                p[k] = unsafe { bases.0[k].offset(offs[k] * sizes[k]) };
-            }
-            inner(p, inner_strides, len);
-        });
+    let bases = SendPtrs(bases);
+    // A pointer to element `at[k]` of each operand, relative to its base.
+    let ptrs = |at: [isize; N]| {
+        let mut p = [std::ptr::null_mut::<u8>(); N];
+        for k in 0..N {
+            // SAFETY: every caller passes the offset of an element inside
+            // operand k's layout (invariant 2).
+            p[k] = unsafe { bases.get(k).offset(at[k] * sizes[k]) };
+        }
+        p
     };
-    let outer = plan.outer_size();
-    #[cfg(feature = "rayon")]
-    {
-        let threads = rayon::current_num_threads();
-        if plan.size() >= PAR_THRESHOLD && threads > 1 && outer < threads {
-            // Few (often one, after merging) long runs: split each run
-            // instead, so a contiguous op uses every thread too.
-            use rayon::prelude::*;
-            let pieces = threads * 4;
-            let bases = SendPtrs(bases);
-            (0..outer * pieces).into_par_iter().for_each(|k| {
-                let (row, i) = (k / pieces, k % pieces);
-                let (start, end) = (len * i / pieces, len * (i + 1) / pieces);
-                if start == end {
-                    return;
-                }
-                plan.for_each_outer(row, row + 1, |offs| {
-                    let mut p = [std::ptr::null_mut::<u8>(); N];
-                    for k in 0..N {
-                        let at = offs[k] + start as isize * inner_strides[k];
-                        // SAFETY: `at` addresses an element of the run,
-                        // inside operand k's layout (invariant 2).
-                        p[k] = unsafe { bases.get(k).offset(at * sizes[k]) };
-                    }
-                    inner(p, inner_strides, end - start);
-                });
-            });
-            return;
-        }
-        if plan.size() >= PAR_THRESHOLD && threads > 1 && outer > 1 {
-            use rayon::prelude::*;
-            let pieces = (threads * 4).min(outer);
-            let bases = SendPtrs(bases);
-            (0..pieces).into_par_iter().for_each(|i| {
-                let start = outer * i / pieces;
-                let end = outer * (i + 1) / pieces;
-                run(start, end, bases);
-            });
-            return;
-        }
+    let threads = threads_for(size);
+    if let Some(run) = single_run(shape, &ops) {
+        // Cut at multiples of 64 elements so threads do not share lines.
+        let pieces = if threads > 1 { threads * 4 } else { 1 };
+        for_pieces(threads, pieces, |i| {
+            let cut = |i: usize| (size * i / pieces) & !63;
+            let (start, end) = (cut(i), if i + 1 == pieces { size } else { cut(i + 1) });
+            if start < end {
+                inner(ptrs(run.map(|s| s * start as isize)), run, end - start);
+            }
+        });
+        return;
     }
-    run(0, outer, SendPtrs(bases));
-}
-
-/// Reads `dst.len()` elements of dtype `dtype` from `src` (element stride
-/// `stride`) into `dst`, converting to `T`.
-///
-/// # Safety
-/// `src` must point at `dst.len()` readable elements of `dtype` at that stride.
-#[inline]
-pub(crate) unsafe fn load<T: Element>(src: *const u8, dtype: DType, stride: isize, dst: &mut [T]) {
-    crate::dispatch_dtype!(dtype, S => {
-        let s = src as *const S;
-        for (i, d) in dst.iter_mut().enumerate() {
-            // SAFETY: in bounds by the function's contract.
-            *d = unsafe { *s.offset(i as isize * stride) }.cast::<T>();
-        }
-    })
-}
-
-/// Writes `src` to `dst` (dtype `dtype`, element stride `stride`), converting
-/// from `T`.
-///
-/// # Safety
-/// `dst` must point at `src.len()` writable elements of `dtype` at that stride.
-#[inline]
-pub(crate) unsafe fn store<T: Element>(src: &[T], dst: *mut u8, dtype: DType, stride: isize) {
-    crate::dispatch_dtype!(dtype, D => {
-        let d = dst as *mut D;
-        for (i, s) in src.iter().enumerate() {
-            // SAFETY: in bounds by the function's contract.
-            unsafe { *d.offset(i as isize * stride) = s.cast::<D>() };
-        }
-    })
+    let strides: Vec<&[isize]> = ops.iter().map(|o| o.strides).collect();
+    let plan = Plan::new(shape, &strides);
+    let mut inner_strides = [0isize; N];
+    for (k, s) in inner_strides.iter_mut().enumerate() {
+        *s = plan.inner_stride(k);
+    }
+    let offsets = |offs: &[isize]| std::array::from_fn::<isize, N, _>(|k| offs[k]);
+    if plan.is_transposed() {
+        let edge = tile_edge(sizes.iter().map(|&s| s as usize).max().unwrap_or(1));
+        let tiles = plan.tile_count(edge);
+        let pieces = if threads > 1 {
+            (threads * 8).min(tiles)
+        } else {
+            1
+        };
+        for_pieces(threads, pieces, |i| {
+            let (start, end) = (tiles * i / pieces, tiles * (i + 1) / pieces);
+            plan.for_each_tile_run(edge, start, end, |offs, len| {
+                inner(ptrs(offsets(offs)), inner_strides, len)
+            });
+        });
+        return;
+    }
+    let (outer, len) = (plan.outer_size(), plan.inner_len());
+    if threads > 1 && outer < threads {
+        // Few (often one) long runs: cut each run instead.
+        let pieces = threads * 4;
+        for_pieces(threads, outer * pieces, |k| {
+            let (row, i) = (k / pieces, k % pieces);
+            let (start, end) = (len * i / pieces, len * (i + 1) / pieces);
+            if start < end {
+                plan.for_each_outer(row, row + 1, |offs| {
+                    let at = std::array::from_fn(|k| offs[k] + start as isize * inner_strides[k]);
+                    inner(ptrs(at), inner_strides, end - start);
+                });
+            }
+        });
+        return;
+    }
+    let pieces = if threads > 1 {
+        (threads * 4).min(outer)
+    } else {
+        1
+    };
+    for_pieces(threads, pieces, |i| {
+        let (start, end) = (outer * i / pieces, outer * (i + 1) / pieces);
+        plan.for_each_outer(start, end, |offs| {
+            inner(ptrs(offsets(offs)), inner_strides, len)
+        });
+    });
 }

@@ -236,6 +236,114 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Whether some operand walks the second-innermost axis with a smaller
+    /// (non-zero) stride than the inner axis: operands disagree on the
+    /// fastest axis (`a + b.t()`, a transposed copy), and walking whole inner
+    /// runs would stream that operand against the grain. Such plans are
+    /// walked in square tiles over their last two axes instead.
+    ///
+    /// ```
+    /// use strider::layout::Plan;
+    /// assert!(Plan::new(&[64, 64], &[&[64, 1], &[1, 64]]).is_transposed());
+    /// assert!(!Plan::new(&[64, 64], &[&[64, 1], &[0, 1]]).is_transposed());
+    /// ```
+    pub fn is_transposed(&self) -> bool {
+        let nd = self.ndim();
+        nd >= 2
+            && (0..self.nops).any(|k| {
+                let s = self.strides(k);
+                s[nd - 2] != 0 && s[nd - 2].unsigned_abs() < s[nd - 1].unsigned_abs()
+            })
+    }
+
+    /// The number of `tile` x `tile` tiles over the last two axes, times
+    /// the positions of the other axes (0 for size 0; plans with one axis
+    /// count as one row).
+    ///
+    /// ```
+    /// use strider::layout::Plan;
+    /// let p = Plan::new(&[2, 70, 40], &[&[1, 80, 2], &[2800, 40, 1]]);
+    /// assert_eq!(p.tile_count(32), 2 * 3 * 2);
+    /// ```
+    pub fn tile_count(&self, tile: usize) -> usize {
+        if self.size == 0 {
+            return 0;
+        }
+        let (outer, ni, nj) = self.tile_axes();
+        outer * ni.div_ceil(tile) * nj.div_ceil(tile)
+    }
+
+    /// (positions of the axes before the last two, rows, inner length).
+    fn tile_axes(&self) -> (usize, usize, usize) {
+        let nd = self.ndim();
+        let ni = if nd >= 2 { self.shape[nd - 2] } else { 1 };
+        let outer = self.shape[..nd.saturating_sub(2)].iter().product();
+        (outer, ni, self.shape[nd - 1])
+    }
+
+    /// Calls `f(offsets, len)` for every inner run of the tiles
+    /// `start..end` (clipped to [`Plan::tile_count`]): tiles are `tile` rows
+    /// of the second-innermost axis by `tile` elements of the inner axis,
+    /// visited in order (inner-axis tiles fastest), rows in order inside a
+    /// tile; `offsets` are each operand's element offset at the start of
+    /// the run, `len` its length (shorter at the edges). Together the tiles
+    /// visit every element exactly once.
+    ///
+    /// ```
+    /// use strider::layout::Plan;
+    /// let p = Plan::new(&[3, 3], &[&[3, 1], &[1, 3]]);
+    /// let mut runs = Vec::new();
+    /// p.for_each_tile_run(2, 0, p.tile_count(2), |offs, len| runs.push((offs[0], offs[1], len)));
+    /// assert_eq!(
+    ///     runs,
+    ///     vec![(0, 0, 2), (3, 1, 2), (2, 6, 1), (5, 7, 1), (6, 2, 2), (8, 8, 1)]
+    /// );
+    /// ```
+    pub fn for_each_tile_run(
+        &self,
+        tile: usize,
+        start: usize,
+        end: usize,
+        mut f: impl FnMut(&[isize], usize),
+    ) {
+        let end = end.min(self.tile_count(tile));
+        if start >= end {
+            return;
+        }
+        let (nd, nops) = (self.ndim(), self.nops);
+        let (_, ni, nj) = self.tile_axes();
+        let (bi, bj) = (ni.div_ceil(tile), nj.div_ceil(tile));
+        let stride = |k: usize, ax: usize| self.strides[k * nd + ax];
+        let mut buf = vec![0isize; 2 * nops];
+        let (base, offs) = buf.split_at_mut(nops);
+        for t in start..end {
+            let (mut o, rest) = (t / (bi * bj), t % (bi * bj));
+            let (ib, jb) = (rest / bj, rest % bj);
+            base.fill(0);
+            for ax in (0..nd.saturating_sub(2)).rev() {
+                let i = (o % self.shape[ax]) as isize;
+                o /= self.shape[ax];
+                base.iter_mut()
+                    .enumerate()
+                    .for_each(|(k, b)| *b += i * stride(k, ax));
+            }
+            let (j0, len) = (jb * tile, tile.min(nj - jb * tile));
+            for i in ib * tile..((ib + 1) * tile).min(ni) {
+                for k in 0..nops {
+                    let row = if nd >= 2 {
+                        i as isize * stride(k, nd - 2)
+                    } else {
+                        0
+                    };
+                    offs[k] = base[k] + row + j0 as isize * stride(k, nd - 1);
+                }
+                f(offs, len);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,6 +405,35 @@ mod tests {
         let p = Plan::new(&[3, 0], &[&[0, 0], &[1, 3]]);
         assert_eq!((p.size(), p.outer_size(), p.inner_len()), (0, 0, 0));
         assert!(visits(&p).is_empty());
+    }
+
+    #[test]
+    fn tiles_visit_every_element_once() {
+        for (shape, strides) in [
+            (vec![5usize, 7, 9], [vec![63isize, 9, 1], vec![1, 5, 35]]),
+            (vec![33, 65], [vec![65, 1], vec![1, 33]]),
+            (vec![4, 3], [vec![-3, -1], vec![1, 4]]),
+            (vec![10], [vec![1], vec![2]]),
+        ] {
+            let p = Plan::new(&shape, &[&strides[0], &strides[1]]);
+            let mut want = visits(&p);
+            let mut got = Vec::new();
+            let n = p.tile_count(4);
+            // Split anywhere: the union of the ranges is the whole walk.
+            for (a, b) in [(0, n / 3), (n / 3, n)] {
+                p.for_each_tile_run(4, a, b, |offs, len| {
+                    for i in 0..len as isize {
+                        got.push(vec![
+                            offs[0] + i * p.inner_stride(0),
+                            offs[1] + i * p.inner_stride(1),
+                        ]);
+                    }
+                });
+            }
+            want.sort();
+            got.sort();
+            assert_eq!(got, want, "{shape:?}");
+        }
     }
 
     #[test]

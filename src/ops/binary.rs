@@ -132,7 +132,7 @@ fn run_binary(op: BinaryOp, loop_dtype: DType, a: &Array, b: &Array, out: &Array
             a: a.raw(locks, &sa),
             b: b.raw(locks, &sb),
         };
-        crate::dispatch_dtype!(loop_dtype, T => op.with_cpu_fn::<T, ()>(run))
+        crate::dispatch_dtype!(loop_dtype.compute(), T => op.with_cpu_fn::<T, ()>(run))
     })
 }
 

@@ -34,6 +34,20 @@ pub(crate) trait Math: Element {
     fn sin(a: Self) -> Self;
     fn cos(a: Self) -> Self;
     fn tanh(a: Self) -> Self;
+    /// `out[i] = sin(xs[i])` for a block (vectorised for f32 and f64).
+    #[inline(always)]
+    fn sin_block(out: &mut [Self], xs: &[Self]) {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = Self::sin(x);
+        }
+    }
+    /// `out[i] = cos(xs[i])` for a block (vectorised for f32 and f64).
+    #[inline(always)]
+    fn cos_block(out: &mut [Self], xs: &[Self]) {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = Self::cos(x);
+        }
+    }
     /// True for NaN (floats only).
     fn is_nan(a: Self) -> bool;
 }

@@ -165,7 +165,7 @@ impl BinaryOp {
 }
 
 macro_rules! unary_ops {
-    ($($variant:ident: $name:literal, $rule:ident, |$a:ident| $cpu:expr;)*) => {
+    ($($variant:ident: $name:literal, $rule:ident, |$a:ident| $cpu:expr $(, block $blk:path)?;)*) => {
         /// A unary elementwise op (a NumPy ufunc with one input).
         ///
         /// ```
@@ -198,9 +198,10 @@ macro_rules! unary_ops {
             }
 
 
+            /// Hands `run` the op's block function for loop type `T`.
             pub(crate) fn with_cpu_fn<T: Math, R>(self, run: impl CpuUnary<T, R>) -> R {
                 match self {
-                    $(UnaryOp::$variant => run.call(|$a: T| $cpu),)*
+                    $(UnaryOp::$variant => unary_block!(run, |$a: T| $cpu $(, $blk)?),)*
                 }
             }
         }
@@ -221,9 +222,27 @@ pub(crate) enum UnaryRule {
     Logical,
 }
 
-/// A consumer of a unary scalar function.
+/// A consumer of a unary block function: `g(out, xs)` sets `out[i]` to the
+/// op applied to `xs[i]` (equal lengths), a whole block at a time.
 pub(crate) trait CpuUnary<T, R> {
-    fn call<O: crate::dtype::Element, F: Fn(T) -> O + Sync + Copy>(self, f: F) -> R;
+    fn call<O: crate::dtype::Element, G: Fn(&mut [O], &[T]) + Sync + Copy>(self, g: G) -> R;
+}
+
+/// The block function of a unary op: its own `block` function when the
+/// registry names one (ops whose vectorised form needs a fix-up pass),
+/// otherwise the scalar function mapped over the block.
+macro_rules! unary_block {
+    ($run:expr, $f:expr) => {{
+        let f = $f;
+        $run.call(move |out: &mut [_], xs: &[T]| {
+            for (o, &x) in out.iter_mut().zip(xs) {
+                *o = f(x);
+            }
+        })
+    }};
+    ($run:expr, $f:expr, $blk:path) => {
+        $run.call(|out: &mut [T], xs: &[T]| $blk(out, xs))
+    };
 }
 
 unary_ops! {
@@ -233,8 +252,8 @@ unary_ops! {
     Sqrt: "sqrt", Float, |a| Math::sqrt(a);
     Exp: "exp", Float, |a| Math::exp(a);
     Log: "log", Float, |a| Math::ln(a);
-    Sin: "sin", Float, |a| Math::sin(a);
-    Cos: "cos", Float, |a| Math::cos(a);
+    Sin: "sin", Float, |a| Math::sin(a), block Math::sin_block;
+    Cos: "cos", Float, |a| Math::cos(a), block Math::cos_block;
     Tanh: "tanh", Float, |a| Math::tanh(a);
     Floor: "floor", Same, |a| Math::floor(a);
     Ceil: "ceil", Same, |a| Math::ceil(a);

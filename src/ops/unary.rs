@@ -14,10 +14,10 @@ struct UnaryRun<'a> {
 }
 
 impl<T: super::math::Math> CpuUnary<T, ()> for UnaryRun<'_> {
-    fn call<O: crate::Element, F: Fn(T) -> O + Sync + Copy>(self, f: F) {
+    fn call<O: crate::Element, G: Fn(&mut [O], &[T]) + Sync + Copy>(self, g: G) {
         // SAFETY: the caller (`run_unary`) holds the locks, has checked the
         // destination is writeable and copied an overlapping source.
-        unsafe { cpu::kernels::unary::<T, O, F>(self.shape, self.out, self.a, f) }
+        unsafe { cpu::kernels::unary::<T, O, G>(self.shape, self.out, self.a, g) }
     }
 }
 
@@ -35,7 +35,7 @@ fn run_unary(op: UnaryOp, loop_dtype: DType, a: &Array, out: &Array) -> Result<(
             out: out.raw(locks, &so),
             a: a.raw(locks, &sa),
         };
-        crate::dispatch_dtype!(loop_dtype, T => op.with_cpu_fn::<T, ()>(run))
+        crate::dispatch_dtype!(loop_dtype.compute(), T => op.with_cpu_fn::<T, ()>(run))
     })
 }
 
