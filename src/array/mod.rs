@@ -107,7 +107,6 @@ impl Array {
     }
 
     /// An array of a given buffer and layout (used by the device layer).
-    #[allow(dead_code)]
     pub(crate) fn from_buffer(buf: Arc<Buffer>, layout: Layout) -> Array {
         Array {
             buf,

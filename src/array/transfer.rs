@@ -27,7 +27,9 @@ use crate::storage::{Buffer, CpuData};
 use std::sync::Arc;
 
 impl Array {
-    /// A zeroed array with exactly `layout` on `device`.
+    /// An array with exactly `layout` on `device` for a result the caller
+    /// overwrites entirely: on the CPU its memory may be reused from the
+    /// [`pool`](crate::storage::pool) with old contents; on a GPU it is zeroed.
     pub(crate) fn alloc_on(
         device: &Device,
         op: &'static str,
@@ -35,7 +37,12 @@ impl Array {
         dtype: crate::DType,
     ) -> Result<Array> {
         match device {
-            Device::Cpu => Array::alloc(op, layout, dtype),
+            Device::Cpu => {
+                let len = layout.extent().map_or(0, |(_, hi)| hi + 1);
+                super::checked_size(op, &[len, dtype.itemsize()])?;
+                let buf = Buffer::cpu_for_overwrite(dtype, len);
+                Ok(Array::from_buffer(Arc::new(buf), layout))
+            }
             #[cfg(feature = "gpu")]
             Device::Gpu(g) => {
                 g.check_dtype(op, dtype)?;
@@ -50,7 +57,7 @@ impl Array {
         }
     }
 
-    /// A zeroed array with `layout` and `dtype` on this array's device.
+    /// [`Array::alloc_on`] on this array's device.
     pub(crate) fn alloc_like(
         &self,
         op: &'static str,

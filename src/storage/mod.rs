@@ -9,6 +9,7 @@
 //! through one view show in all the others.
 
 pub mod ledger;
+pub mod pool;
 
 use crate::dtype::{DType, Element};
 use std::any::Any;
@@ -60,7 +61,7 @@ macro_rules! each_variant {
 impl CpuData {
     /// A buffer of `len` zeros (false for bool).
     pub fn zeros(dtype: DType, len: usize) -> CpuData {
-        crate::dispatch_dtype!(dtype, T => CpuData::from_vec(vec![<T as Element>::ZERO; len]))
+        pool::zeroed(dtype, len)
     }
 
     /// Wraps a typed vector without copying it.
@@ -224,7 +225,25 @@ pub struct Buffer {
 
 static NEXT_BUFFER_ID: AtomicU64 = AtomicU64::new(1);
 
+impl Drop for Buffer {
+    /// Hands large host memory to the [`pool`] for the next result of the
+    /// same dtype and length.
+    fn drop(&mut self) {
+        if let Storage::Cpu(lock) = &mut self.storage {
+            let data = lock.get_mut().unwrap_or_else(|e| e.into_inner());
+            pool::give(std::mem::replace(data, CpuData::Bool(Vec::new())));
+        }
+    }
+}
+
 impl Buffer {
+    /// A CPU buffer for `len` elements of `dtype` that the caller will
+    /// overwrite entirely (an op's result): reused memory from the
+    /// [`pool`] when some fits, its old contents still there.
+    pub(crate) fn cpu_for_overwrite(dtype: DType, len: usize) -> Buffer {
+        Buffer::cpu(pool::take(dtype, len))
+    }
+
     /// A CPU buffer owning `data`.
     pub(crate) fn cpu(data: CpuData) -> Buffer {
         Buffer {
