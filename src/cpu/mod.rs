@@ -28,6 +28,7 @@ mod convert;
 pub(crate) mod kernels;
 pub(crate) mod reduce;
 mod simd;
+pub(crate) mod vmath;
 
 pub use simd::{best_simd_level, set_simd_level, simd_level, SimdLevel};
 
@@ -151,6 +152,24 @@ pub(crate) unsafe fn drive<const N: usize, F>(shape: &[usize], ops: [RawOperand<
 where
     F: Fn([*mut u8; N], [isize; N], usize) + Sync,
 {
+    // SAFETY: forwarded contract.
+    unsafe { drive_work(shape, ops, 1, inner) }
+}
+
+/// [`drive`] for an operation that does `work` units per element (a
+/// reduction: the elements reduced into each output), so the thread
+/// threshold counts the work rather than the outputs.
+///
+/// # Safety
+/// As [`drive`].
+pub(crate) unsafe fn drive_work<const N: usize, F>(
+    shape: &[usize],
+    ops: [RawOperand<'_>; N],
+    work: usize,
+    inner: F,
+) where
+    F: Fn([*mut u8; N], [isize; N], usize) + Sync,
+{
     let size: usize = shape.iter().product();
     if size == 0 {
         return;
@@ -173,7 +192,7 @@ where
         }
         p
     };
-    let threads = threads_for(size);
+    let threads = threads_for(size.saturating_mul(work));
     if let Some(run) = single_run(shape, &ops) {
         // Cut at multiples of 64 elements so threads do not share lines.
         let pieces = if threads > 1 { threads * 4 } else { 1 };

@@ -1,17 +1,31 @@
 //! Reductions on the CPU.
 //!
-//! The kept axes are walked by [`drive`](super::drive) (one output element
-//! per position, threads split over outputs); for each output the reduced
-//! axes are walked in logical C order, in contiguous chunks, and fed to a
-//! [`Reducer`]. C order matters for `argmin`/`argmax` (ties go to the first
-//! index) and keeps results deterministic.
+//! Every reduction feeds the reduced elements of each output to a
+//! [`Reducer`] in logical C order (ties of `argmin`/`argmax` go to the first
+//! index, and results do not depend on the thread count). Three walks:
 //!
-//! Sums are pairwise within each chunk (as NumPy's inner loop) and the chunk
-//! sums are combined with Kahan compensation, so a sum is at least as
-//! accurate as NumPy's pairwise summation. f16 and bf16 accumulate in f32.
+//! - **Rows** (`a.sum(0)` on a C array, any reduction whose reduced axes
+//!   are not contiguous while a kept axis is): the kept axis with stride 1
+//!   is cut into column blocks; each block keeps one accumulator per column
+//!   and takes the reduced positions one row at a time, so memory is read
+//!   in order instead of one column at a time. Column blocks go to threads.
+//! - **Split** (few outputs, many elements each, as `a.sum()`): the
+//!   outermost reduced axis is cut into pieces reduced on separate threads,
+//!   then merged in order ([`Reducer::merge`]).
+//! - **Outputs** (the rest, as `a.sum(1)`): outputs are spread over threads
+//!   by [`drive`](super::drive) and each walks its reduced elements in
+//!   contiguous chunks.
+//!
+//! Sums are pairwise within each chunk (leaves of 256 elements summed in 16
+//! interleaved accumulators, which the SIMD loops keep in registers; leaf
+//! sums combined as a binary tree) and chunk sums, rows and pieces are
+//! combined with Kahan compensation, so a sum is at least as accurate as
+//! NumPy's pairwise summation (which sums `a.sum(0)` rows naively). f16 and
+//! bf16 accumulate in f32, converted a block at a time.
 
-use super::{drive, RawOperand};
-use crate::dtype::Element;
+use super::convert::load;
+use super::{drive_work, for_pieces, threads_for, RawOperand, BLOCK};
+use crate::dtype::{DType, Element};
 use crate::ops::math::Math;
 use half::{bf16, f16};
 
@@ -57,46 +71,149 @@ reduce_elem! {
 
 /// One reduction: an accumulator fed chunk by chunk, then finished.
 pub(crate) trait Reducer<T: Element>: Sync {
-    type Acc: Copy;
+    type Acc: Copy + Send;
     type Out: Element;
     fn init(&self) -> Self::Acc;
     /// Feeds `xs`, whose first element has C-order index `start` among the
     /// reduced elements.
     fn chunk(&self, acc: &mut Self::Acc, xs: &[T], start: usize);
+    /// Folds `later` (the accumulator of the elements that follow `acc`'s
+    /// in C order) into `acc`.
+    fn merge(&self, acc: &mut Self::Acc, later: Self::Acc);
+    /// Feeds one row of the row walk: `xs[j]` is element `index` (C order
+    /// among the reduced elements) of output `j`.
+    fn row(&self, accs: &mut [Self::Acc], xs: &[T], index: usize) {
+        for (acc, x) in accs.iter_mut().zip(xs) {
+            self.chunk(acc, std::slice::from_ref(x), index);
+        }
+    }
     fn finish(&self, acc: Self::Acc, count: usize) -> Self::Out;
 }
 
-/// Pairwise sum of `xs` converted to `A` (NumPy's scheme: blocks of 8
-/// partial sums below 128 elements, halving above).
-pub(crate) fn pairwise<T: Element, A: Math>(xs: &[T]) -> A {
-    let n = xs.len();
-    if n < 8 {
-        let mut s = A::ZERO;
-        for &x in xs {
-            s = A::add(s, x.cast::<A>());
+crate::multiversion! {
+    /// Kahan-adds `xs[j]` (converted to `A`) into `accs[j]` for every `j`.
+    ///
+    /// # Safety
+    /// None beyond the types; `unsafe` only for the macro's shape.
+    unsafe fn kahan_row<T, A>(accs: &mut [(A, A)], xs: &[T]) where [T: Element, A: Math] {
+        for (acc, x) in accs.iter_mut().zip(xs) {
+            kahan_add(acc, x.cast::<A>());
         }
-        s
-    } else if n <= 128 {
-        let mut r = [A::ZERO; 8];
-        let mut i = 0;
-        while i + 8 <= n {
-            for k in 0..8 {
-                r[k] = A::add(r[k], xs[i + k].cast::<A>());
-            }
-            i += 8;
-        }
-        let mut s = A::add(
-            A::add(A::add(r[0], r[1]), A::add(r[2], r[3])),
-            A::add(A::add(r[4], r[5]), A::add(r[6], r[7])),
-        );
-        for &x in &xs[i..] {
-            s = A::add(s, x.cast::<A>());
-        }
-        s
-    } else {
-        let half = (n / 2) & !7;
-        A::add(pairwise::<T, A>(&xs[..half]), pairwise::<T, A>(&xs[half..]))
     }
+}
+
+/// Folds a later Kahan accumulator into an earlier one.
+#[inline]
+fn kahan_merge<A: Math>(acc: &mut (A, A), later: (A, A)) {
+    kahan_add(acc, later.0);
+    kahan_add(acc, A::neg(later.1));
+}
+
+/// Elements per pairwise leaf.
+const LEAF: usize = 256;
+/// Interleaved accumulators in a leaf.
+const LANES: usize = 16;
+/// Columns per block in the row walk.
+const COLUMNS: usize = 512;
+
+/// Partial sums combined as a binary tree as they arrive (a binary
+/// counter: level `l` holds the sum of `2^l` leaves), so a stream of leaf
+/// sums is summed pairwise without keeping the leaves.
+struct Cascade<A> {
+    levels: [A; 64],
+    used: u64,
+}
+
+impl<A: Math> Cascade<A> {
+    fn new() -> Self {
+        Cascade {
+            levels: [A::ZERO; 64],
+            used: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, mut s: A) {
+        let mut l = 0;
+        while self.used & (1 << l) != 0 {
+            s = A::add(self.levels[l], s);
+            self.used &= !(1 << l);
+            l += 1;
+        }
+        self.levels[l] = s;
+        self.used |= 1 << l;
+    }
+
+    /// The sum of everything pushed, earlier (higher) levels first.
+    fn total(&self) -> A {
+        let mut acc: Option<A> = None;
+        for l in (0..64).rev() {
+            if self.used & (1 << l) != 0 {
+                acc = Some(acc.map_or(self.levels[l], |a| A::add(a, self.levels[l])));
+            }
+        }
+        acc.unwrap_or(A::ZERO)
+    }
+}
+
+crate::multiversion! {
+    /// The sum of at most [`LEAF`] elements converted to `A`: [`LANES`]
+    /// interleaved accumulators (one or two SIMD registers), combined as a
+    /// tree, then the tail in order.
+    ///
+    /// # Safety
+    /// None beyond the types; `unsafe` only for the macro's shape.
+    unsafe fn leaf_sum<T, A>(xs: &[T]) -> A where [T: Element, A: Math] {
+        let mut r = [A::ZERO; LANES];
+        let mut chunks = xs.chunks_exact(LANES);
+        for c in &mut chunks {
+            for k in 0..LANES {
+                r[k] = A::add(r[k], c[k].cast::<A>());
+            }
+        }
+        let mut width = LANES;
+        while width > 1 {
+            width /= 2;
+            for k in 0..width {
+                r[k] = A::add(r[k], r[k + width]);
+            }
+        }
+        let mut s = r[0];
+        for &x in chunks.remainder() {
+            s = A::add(s, x.cast::<A>());
+        }
+        s
+    }
+}
+
+/// Pairwise sum of `xs` converted to `A` (see the module doc); half
+/// precision inputs are widened to f32 a block at a time.
+pub(crate) fn pairwise<T: Element, A: Math>(xs: &[T]) -> A {
+    let mut c = Cascade::<A>::new();
+    if matches!(T::DTYPE, DType::F16 | DType::BF16) {
+        let mut buf = [A::ZERO; BLOCK];
+        for block in xs.chunks(BLOCK) {
+            // SAFETY: `block` is a slice of `T` of the dtype named.
+            unsafe {
+                load(
+                    block.as_ptr() as *const u8,
+                    T::DTYPE,
+                    1,
+                    &mut buf[..block.len()],
+                )
+            };
+            for leaf in buf[..block.len()].chunks(LEAF) {
+                // SAFETY: no contract beyond the types.
+                c.push(unsafe { leaf_sum::<A, A>(leaf) });
+            }
+        }
+    } else {
+        for leaf in xs.chunks(LEAF) {
+            // SAFETY: no contract beyond the types.
+            c.push(unsafe { leaf_sum::<T, A>(leaf) });
+        }
+    }
+    c.total()
 }
 
 /// Kahan-compensated addition of `x` into `(sum, compensation)`; the
@@ -125,6 +242,13 @@ impl<T: ReduceElem> Reducer<T> for Sum {
     fn chunk(&self, acc: &mut Self::Acc, xs: &[T], _: usize) {
         kahan_add(acc, pairwise::<T, T::SumAcc>(xs));
     }
+    fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
+        kahan_merge(acc, later);
+    }
+    fn row(&self, accs: &mut [Self::Acc], xs: &[T], _: usize) {
+        // SAFETY: no contract beyond the types.
+        unsafe { kahan_row(accs, xs) }
+    }
     fn finish(&self, acc: Self::Acc, _: usize) -> T::SumOut {
         acc.0.cast()
     }
@@ -140,6 +264,13 @@ impl<T: ReduceElem> Reducer<T> for Mean {
     }
     fn chunk(&self, acc: &mut Self::Acc, xs: &[T], _: usize) {
         kahan_add(acc, pairwise::<T, T::MeanAcc>(xs));
+    }
+    fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
+        kahan_merge(acc, later);
+    }
+    fn row(&self, accs: &mut [Self::Acc], xs: &[T], _: usize) {
+        // SAFETY: no contract beyond the types.
+        unsafe { kahan_row(accs, xs) }
     }
     fn finish(&self, acc: Self::Acc, count: usize) -> T::MeanOut {
         (acc.0.to_f64() / count as f64).cast()
@@ -158,6 +289,9 @@ impl<T: ReduceElem> Reducer<T> for Prod {
         for &x in xs {
             *acc = T::SumAcc::mul(*acc, x.cast());
         }
+    }
+    fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
+        *acc = T::SumAcc::mul(*acc, later);
     }
     fn finish(&self, acc: Self::Acc, _: usize) -> T::SumOut {
         acc.cast()
@@ -190,6 +324,11 @@ impl<T: Math, const MAX: bool> Reducer<T> for Extreme<MAX> {
         }
         *acc = Some(best);
     }
+    fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
+        if let Some(b) = later {
+            self.chunk(acc, &[b], 0);
+        }
+    }
     fn finish(&self, acc: Self::Acc, _: usize) -> T {
         acc.unwrap_or(T::ZERO)
     }
@@ -218,6 +357,11 @@ impl<T: Math, const MAX: bool> Reducer<T> for ArgExtreme<MAX> {
             }
         }
     }
+    fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
+        if let Some((x, i)) = later {
+            self.chunk(acc, &[x], i);
+        }
+    }
     fn finish(&self, acc: Self::Acc, _: usize) -> i64 {
         acc.map_or(0, |(_, i)| i as i64)
     }
@@ -237,6 +381,9 @@ impl<T: Element, const ALL: bool> Reducer<T> for Truth<ALL> {
         } else {
             *acc = *acc || xs.iter().any(|x| x.to_bool());
         }
+    }
+    fn merge(&self, acc: &mut bool, later: bool) {
+        *acc = if ALL { *acc && later } else { *acc || later };
     }
     fn finish(&self, acc: bool, _: usize) -> bool {
         acc
@@ -334,9 +481,62 @@ unsafe fn for_each_chunk<T: Element>(
     }
 }
 
+impl ReducedAxes {
+    /// The part of the walk whose outermost index lies in `a..b`, with the
+    /// element offset of its first element and its first C-order index.
+    fn split(&self, a: usize, b: usize) -> (ReducedAxes, isize, usize) {
+        let mut part = self.clone();
+        if part.shape.is_empty() {
+            return (part, 0, 0);
+        }
+        let per = self.count() / self.shape[0].max(1);
+        part.shape[0] = b - a;
+        (part, a as isize * self.strides[0], a * per)
+    }
+
+    /// Calls `f(offset)` for every reduced element, in C order.
+    fn for_each_offset(&self, mut f: impl FnMut(isize)) {
+        let nd = self.shape.len();
+        if nd == 0 {
+            return f(0);
+        }
+        if self.count() == 0 {
+            return;
+        }
+        let mut idx = vec![0usize; nd];
+        let mut pos = 0isize;
+        loop {
+            f(pos);
+            let mut ax = nd;
+            loop {
+                if ax == 0 {
+                    return;
+                }
+                ax -= 1;
+                idx[ax] += 1;
+                pos += self.strides[ax];
+                if idx[ax] < self.shape[ax] {
+                    break;
+                }
+                pos -= self.strides[ax] * self.shape[ax] as isize;
+                idx[ax] = 0;
+            }
+        }
+    }
+}
+
+/// Raw base pointers that may cross to rayon's threads.
+#[derive(Clone, Copy)]
+struct Bases<O, T>(*mut O, *const T);
+// SAFETY: used only inside `reduce`, while the caller holds the locks;
+// threads write disjoint outputs (each output belongs to one piece).
+unsafe impl<O, T> Send for Bases<O, T> {}
+// SAFETY: as above.
+unsafe impl<O, T> Sync for Bases<O, T> {}
+
 /// Reduces `input` over `axes` into `out`: `outer_shape` is the kept shape,
 /// `out` and `input` carry strides over the kept axes, `axes` the reduced
-/// part of the input.
+/// part of the input. Chooses the row, split or output walk (module doc).
 ///
 /// # Safety
 /// Module invariants of [`crate::cpu`]; `input.dtype` is `T` and
@@ -351,9 +551,59 @@ pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
     debug_assert_eq!(input.dtype, T::DTYPE);
     debug_assert_eq!(out.dtype, R::Out::DTYPE);
     let count = axes.count();
-    // SAFETY: forwarded contract.
+    let outputs: usize = outer_shape.iter().product();
+    if outputs == 0 {
+        return;
+    }
+    let threads = threads_for(outputs.saturating_mul(count.max(1)));
+    // SAFETY (whole body): offsets come from the layouts (invariant 2).
     unsafe {
-        drive(outer_shape, [out, input], |p, s, n| {
+        let o = (out.ptr as *mut R::Out).add(out.offset);
+        let x = (input.ptr as *const T).add(input.offset);
+        let bases = Bases(o, x);
+        let red_inner = axes.strides.last().copied();
+        let column = (0..outer_shape.len())
+            .rev()
+            .find(|&d| outer_shape[d] > 1 && input.strides[d] == 1);
+        if let (Some(c), Some(ri)) = (column, red_inner) {
+            if ri.unsigned_abs() != 1 {
+                return reduce_rows(outer_shape, out, input, axes, r, c, bases, threads);
+            }
+        }
+        if outputs < threads && count >= 2 * LEAF && !axes.shape.is_empty() {
+            let pieces = (threads * 4).min(axes.shape[0]);
+            let parts: Vec<std::sync::Mutex<Option<R::Acc>>> =
+                (0..pieces).map(|_| std::sync::Mutex::new(None)).collect();
+            let n0 = axes.shape[0];
+            for oi in 0..outputs {
+                // Offsets of output `oi` (C order over the kept shape).
+                let (mut rem, mut oo, mut xo) = (oi, 0isize, 0isize);
+                for d in (0..outer_shape.len()).rev() {
+                    let k = (rem % outer_shape[d]) as isize;
+                    rem /= outer_shape[d];
+                    oo += k * out.strides[d];
+                    xo += k * input.strides[d];
+                }
+                for_pieces(threads, pieces, |i| {
+                    let b = bases;
+                    let (part, off, first) = axes.split(n0 * i / pieces, n0 * (i + 1) / pieces);
+                    let mut acc = r.init();
+                    for_each_chunk(b.1.offset(xo + off), &part, |xs, start| {
+                        r.chunk(&mut acc, xs, first + start)
+                    });
+                    *parts[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(acc);
+                });
+                let mut acc = r.init();
+                for p in &parts {
+                    if let Some(a) = p.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                        r.merge(&mut acc, a);
+                    }
+                }
+                *o.offset(oo) = r.finish(acc, count);
+            }
+            return;
+        }
+        drive_work(outer_shape, [out, input], count.max(1), |p, s, n| {
             let (o, x) = (p[0] as *mut R::Out, p[1] as *const T);
             for i in 0..n as isize {
                 let mut acc = r.init();
@@ -364,6 +614,59 @@ pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
             }
         })
     }
+}
+
+/// The row walk: kept axis `c` has input stride 1 and is cut into blocks of
+/// [`COLUMNS`]; each block walks the reduced positions once, feeding whole
+/// rows to [`Reducer::row`].
+///
+/// # Safety
+/// As [`reduce`].
+#[allow(clippy::too_many_arguments)]
+unsafe fn reduce_rows<T: Element, R: Reducer<T>>(
+    outer_shape: &[usize],
+    out: RawOperand<'_>,
+    input: RawOperand<'_>,
+    axes: &ReducedAxes,
+    r: &R,
+    c: usize,
+    bases: Bases<R::Out, T>,
+    threads: usize,
+) {
+    let count = axes.count();
+    let width = outer_shape[c];
+    let blocks = width.div_ceil(COLUMNS);
+    let others: usize = outer_shape.iter().product::<usize>() / width;
+    for_pieces(threads, others * blocks, |t| {
+        let b = bases;
+        let (mut pos, blk) = (t / blocks, t % blocks);
+        let (mut oo, mut xo) = (0isize, 0isize);
+        for d in (0..outer_shape.len()).rev().filter(|&d| d != c) {
+            let k = (pos % outer_shape[d]) as isize;
+            pos /= outer_shape[d];
+            oo += k * out.strides[d];
+            xo += k * input.strides[d];
+        }
+        let j0 = blk * COLUMNS;
+        let cols = COLUMNS.min(width - j0);
+        let mut accs = vec![r.init(); cols];
+        let mut index = 0;
+        // SAFETY: every offset addresses an element of the input's layout
+        // (the reduced position plus `cols` columns of stride 1), and each
+        // output is written by exactly one piece.
+        unsafe {
+            let x0 = b.1.offset(xo + j0 as isize);
+            axes.for_each_offset(|off| {
+                let row = std::slice::from_raw_parts(x0.offset(off), cols);
+                r.row(&mut accs, row, index);
+                index += 1;
+            });
+            let o0 = b.0.offset(oo + j0 as isize * out.strides[c]);
+            for (j, acc) in accs.into_iter().enumerate() {
+                *o0.offset(j as isize * out.strides[c]) = r.finish(acc, count);
+            }
+        }
+    });
 }
 
 #[cfg(test)]

@@ -2,7 +2,10 @@
 //! integers wrap, integer division by zero gives 0, floor division and
 //! remainder follow Python's signs, `maximum`/`minimum` propagate NaN,
 //! rounding is half to even, and half-precision types compute in f32.
+//! exp, log, sin, cos and tanh of f32 and f64 are the vectorisable
+//! versions of [`crate::cpu::vmath`] (at most 1 ulp from the exact result).
 
+use crate::cpu::vmath;
 use crate::dtype::Element;
 use half::{bf16, f16};
 
@@ -34,22 +37,41 @@ pub(crate) trait Math: Element {
     fn sin(a: Self) -> Self;
     fn cos(a: Self) -> Self;
     fn tanh(a: Self) -> Self;
+    /// `out[i] = exp(xs[i])` for a block (vectorised for f32 and f64).
+    #[inline(always)]
+    fn exp_block(out: &mut [Self], xs: &[Self]) {
+        block_map(out, xs, Self::exp)
+    }
+    /// `out[i] = ln(xs[i])` for a block (vectorised for f32 and f64).
+    #[inline(always)]
+    fn ln_block(out: &mut [Self], xs: &[Self]) {
+        block_map(out, xs, Self::ln)
+    }
     /// `out[i] = sin(xs[i])` for a block (vectorised for f32 and f64).
     #[inline(always)]
     fn sin_block(out: &mut [Self], xs: &[Self]) {
-        for (o, &x) in out.iter_mut().zip(xs) {
-            *o = Self::sin(x);
-        }
+        block_map(out, xs, Self::sin)
     }
     /// `out[i] = cos(xs[i])` for a block (vectorised for f32 and f64).
     #[inline(always)]
     fn cos_block(out: &mut [Self], xs: &[Self]) {
-        for (o, &x) in out.iter_mut().zip(xs) {
-            *o = Self::cos(x);
-        }
+        block_map(out, xs, Self::cos)
+    }
+    /// `out[i] = tanh(xs[i])` for a block (vectorised for f32 and f64).
+    #[inline(always)]
+    fn tanh_block(out: &mut [Self], xs: &[Self]) {
+        block_map(out, xs, Self::tanh)
     }
     /// True for NaN (floats only).
     fn is_nan(a: Self) -> bool;
+}
+
+/// `out[i] = f(xs[i])`.
+#[inline(always)]
+fn block_map<T: Copy>(out: &mut [T], xs: &[T], f: impl Fn(T) -> T) {
+    for (o, &x) in out.iter_mut().zip(xs) {
+        *o = f(x);
+    }
 }
 
 macro_rules! int_math {
@@ -318,7 +340,8 @@ impl Math for bool {
 }
 
 macro_rules! float_math {
-    ($t:ty) => {
+    ($t:ty, $limit:ident, $exp:ident, $ln:ident, $tanh:ident, $sin:ident, $cos:ident,
+     $exps:ident, $lns:ident, $tanhs:ident, $sins:ident, $coss:ident) => {
         impl Math for $t {
             #[inline(always)]
             fn add(a: Self, b: Self) -> Self {
@@ -420,23 +443,51 @@ macro_rules! float_math {
             }
             #[inline(always)]
             fn exp(a: Self) -> Self {
-                a.exp()
+                vmath::$exp(a)
             }
             #[inline(always)]
             fn ln(a: Self) -> Self {
-                a.ln()
+                vmath::$ln(a)
             }
             #[inline(always)]
             fn sin(a: Self) -> Self {
-                a.sin()
+                if a.abs() <= vmath::$limit {
+                    vmath::$sin(a)
+                } else {
+                    a.sin()
+                }
             }
             #[inline(always)]
             fn cos(a: Self) -> Self {
-                a.cos()
+                if a.abs() <= vmath::$limit {
+                    vmath::$cos(a)
+                } else {
+                    a.cos()
+                }
+            }
+            #[inline(always)]
+            fn exp_block(out: &mut [Self], xs: &[Self]) {
+                vmath::$exps(out, xs)
+            }
+            #[inline(always)]
+            fn ln_block(out: &mut [Self], xs: &[Self]) {
+                vmath::$lns(out, xs)
+            }
+            #[inline(always)]
+            fn tanh_block(out: &mut [Self], xs: &[Self]) {
+                vmath::$tanhs(out, xs)
+            }
+            #[inline(always)]
+            fn sin_block(out: &mut [Self], xs: &[Self]) {
+                vmath::$sins(out, xs)
+            }
+            #[inline(always)]
+            fn cos_block(out: &mut [Self], xs: &[Self]) {
+                vmath::$coss(out, xs)
             }
             #[inline(always)]
             fn tanh(a: Self) -> Self {
-                a.tanh()
+                vmath::$tanh(a)
             }
             #[inline(always)]
             fn is_nan(a: Self) -> bool {
@@ -446,8 +497,34 @@ macro_rules! float_math {
     };
 }
 
-float_math!(f32);
-float_math!(f64);
+float_math!(
+    f32,
+    SIN_COS_LIMIT_F32,
+    exp_f32,
+    ln_f32,
+    tanh_f32,
+    sin_f32,
+    cos_f32,
+    exp_f32_slice,
+    ln_f32_slice,
+    tanh_f32_slice,
+    sin_f32_slice,
+    cos_f32_slice
+);
+float_math!(
+    f64,
+    SIN_COS_LIMIT_F64,
+    exp_f64,
+    ln_f64,
+    tanh_f64,
+    sin_f64,
+    cos_f64,
+    exp_f64_slice,
+    ln_f64_slice,
+    tanh_f64_slice,
+    sin_f64_slice,
+    cos_f64_slice
+);
 
 /// Python's float divmod: the quotient floored, the remainder with the
 /// divisor's sign (NumPy's `npy_divmod`).
@@ -600,23 +677,23 @@ macro_rules! half_math {
             }
             #[inline(always)]
             fn exp(a: Self) -> Self {
-                <$t>::from_f32(a.to_f32().exp())
+                <$t>::from_f32(<f32 as Math>::exp(a.to_f32()))
             }
             #[inline(always)]
             fn ln(a: Self) -> Self {
-                <$t>::from_f32(a.to_f32().ln())
+                <$t>::from_f32(<f32 as Math>::ln(a.to_f32()))
             }
             #[inline(always)]
             fn sin(a: Self) -> Self {
-                <$t>::from_f32(a.to_f32().sin())
+                <$t>::from_f32(<f32 as Math>::sin(a.to_f32()))
             }
             #[inline(always)]
             fn cos(a: Self) -> Self {
-                <$t>::from_f32(a.to_f32().cos())
+                <$t>::from_f32(<f32 as Math>::cos(a.to_f32()))
             }
             #[inline(always)]
             fn tanh(a: Self) -> Self {
-                <$t>::from_f32(a.to_f32().tanh())
+                <$t>::from_f32(<f32 as Math>::tanh(a.to_f32()))
             }
             #[inline(always)]
             fn is_nan(a: Self) -> bool {

@@ -250,11 +250,11 @@ unary_ops! {
     Abs: "absolute", Same, |a| Math::abs(a);
     Sign: "sign", SameNoBool, |a| Math::sign(a);
     Sqrt: "sqrt", Float, |a| Math::sqrt(a);
-    Exp: "exp", Float, |a| Math::exp(a);
-    Log: "log", Float, |a| Math::ln(a);
+    Exp: "exp", Float, |a| Math::exp(a), block Math::exp_block;
+    Log: "log", Float, |a| Math::ln(a), block Math::ln_block;
     Sin: "sin", Float, |a| Math::sin(a), block Math::sin_block;
     Cos: "cos", Float, |a| Math::cos(a), block Math::cos_block;
-    Tanh: "tanh", Float, |a| Math::tanh(a);
+    Tanh: "tanh", Float, |a| Math::tanh(a), block Math::tanh_block;
     Floor: "floor", Same, |a| Math::floor(a);
     Ceil: "ceil", Same, |a| Math::ceil(a);
     Round: "round", Same, |a| Math::round(a);
