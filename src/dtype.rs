@@ -543,7 +543,7 @@ float_element!(
     f16::ZERO,
     f16::ONE,
     |x: f16| x.to_f64(),
-    f16::from_f64
+    |v: f64| f16::from_f32(f64_to_f32_odd(v))
 );
 float_element!(
     bf16,
@@ -551,8 +551,32 @@ float_element!(
     bf16::ZERO,
     bf16::ONE,
     |x: bf16| x.to_f64(),
-    bf16::from_f64
+    |v: f64| bf16::from_f32(f64_to_f32_odd(v))
 );
+
+/// `v` rounded to f32 with round-to-odd: exact results stay, inexact ones
+/// get the neighbour with an odd last bit (overflow gives the largest
+/// finite value). Rounding that again, to nearest even, to a format with at
+/// least two fewer significand bits (f16, bf16) rounds `v` correctly, which
+/// `half`'s direct f64 conversions do not: they drop the low 32 bits of the
+/// f64 first and so misround values just past a tie (-28.062511 to bf16
+/// gave -28.0 instead of -28.125).
+fn f64_to_f32_odd(v: f64) -> f32 {
+    let f = v as f32;
+    if v.is_nan() || f as f64 == v {
+        return f;
+    }
+    if f.is_infinite() {
+        return f32::MAX.copysign(f);
+    }
+    let bits = f.to_bits();
+    if bits & 1 == 1 {
+        return f;
+    }
+    // Even and inexact: step to the neighbour on v's side, which is odd.
+    let grow = (f as f64).abs() < v.abs();
+    f32::from_bits(if grow { bits + 1 } else { bits - 1 })
+}
 
 /// Calls `$body` with the type alias `$T` bound to the Rust element type of
 /// the runtime dtype `$dt`.
@@ -667,5 +691,12 @@ mod tests {
         assert_eq!(u64::MAX.cast::<f64>(), 18446744073709551615.0);
         assert_eq!(2049i32.cast::<f16>(), f16::from_f32(2048.0));
         assert_eq!(f16::from_f32(1.5).cast::<bf16>(), bf16::from_f32(1.5));
+        // Just past a tie: one correct rounding, not two.
+        assert_eq!((-28.062511f32).cast::<bf16>(), bf16::from_f32(-28.062511));
+        let past_tie = 1.0f64 + 2f64.powi(-11) + 2f64.powi(-40);
+        assert_eq!(past_tie.cast::<f16>().to_f64(), 1.0 + 2f64.powi(-10));
+        assert_eq!(1e300f64.cast::<f16>(), f16::INFINITY);
+        assert_eq!((-1e-300f64).cast::<bf16>().to_bits(), 0x8000);
+        assert!(f64::NAN.cast::<bf16>().is_nan());
     }
 }

@@ -6,9 +6,11 @@
 //!
 //! - **Rows** (`a.sum(0)` on a C array, any reduction whose reduced axes
 //!   are not contiguous while a kept axis is): the kept axis with stride 1
-//!   is cut into column blocks; each block keeps one accumulator per column
-//!   and takes the reduced positions one row at a time, so memory is read
-//!   in order instead of one column at a time. Column blocks go to threads.
+//!   is cut into column blocks of up to 4096; each block keeps one
+//!   accumulator per column and takes the reduced positions a row at a
+//!   time, so memory is read in long runs instead of one column at a time.
+//!   Column blocks go to threads; when there are fewer blocks than threads
+//!   the rows are cut too and the pieces merged in order.
 //! - **Split** (few outputs, many elements each, as `a.sum()`): the
 //!   outermost reduced axis is cut into pieces reduced on separate threads,
 //!   then merged in order ([`Reducer::merge`]).
@@ -18,8 +20,9 @@
 //!
 //! Sums are pairwise within each chunk (leaves of 256 elements summed in 16
 //! interleaved accumulators, which the SIMD loops keep in registers; leaf
-//! sums combined as a binary tree) and chunk sums, rows and pieces are
-//! combined with Kahan compensation, so a sum is at least as accurate as
+//! sums combined as a binary tree); the row walk sums batches of 64 rows
+//! plainly; chunk sums, row batches and pieces are combined with Kahan
+//! compensation, so a sum is at least as accurate as
 //! NumPy's pairwise summation (which sums `a.sum(0)` rows naively). f16 and
 //! bf16 accumulate in f32, converted a block at a time.
 
@@ -80,24 +83,35 @@ pub(crate) trait Reducer<T: Element>: Sync {
     /// Folds `later` (the accumulator of the elements that follow `acc`'s
     /// in C order) into `acc`.
     fn merge(&self, acc: &mut Self::Acc, later: Self::Acc);
-    /// Feeds one row of the row walk: `xs[j]` is element `index` (C order
-    /// among the reduced elements) of output `j`.
-    fn row(&self, accs: &mut [Self::Acc], xs: &[T], index: usize) {
-        for (acc, x) in accs.iter_mut().zip(xs) {
-            self.chunk(acc, std::slice::from_ref(x), index);
+    /// Feeds consecutive rows of the row walk: `rows[i][j]` is element
+    /// `first + i` (C order among the reduced elements) of output `j`.
+    fn rows(&self, accs: &mut [Self::Acc], rows: &[&[T]], first: usize) {
+        for (i, row) in rows.iter().enumerate() {
+            for (acc, x) in accs.iter_mut().zip(row.iter()) {
+                self.chunk(acc, std::slice::from_ref(x), first + i);
+            }
         }
     }
     fn finish(&self, acc: Self::Acc, count: usize) -> Self::Out;
 }
 
 crate::multiversion! {
-    /// Kahan-adds `xs[j]` (converted to `A`) into `accs[j]` for every `j`.
+    /// Sums a batch of rows column by column (plainly, at most
+    /// [`ROW_BATCH`] rows), then Kahan-adds each column's sum into
+    /// `accs[j]`: one add per element, compensation once per batch.
     ///
     /// # Safety
     /// None beyond the types; `unsafe` only for the macro's shape.
-    unsafe fn kahan_row<T, A>(accs: &mut [(A, A)], xs: &[T]) where [T: Element, A: Math] {
-        for (acc, x) in accs.iter_mut().zip(xs) {
-            kahan_add(acc, x.cast::<A>());
+    unsafe fn sum_rows<T, A>(accs: &mut [(A, A)], rows: &[&[T]]) where [T: Element, A: Math] {
+        let mut tmp = [A::ZERO; COLUMNS];
+        let tmp = &mut tmp[..accs.len()];
+        for row in rows {
+            for (t, x) in tmp.iter_mut().zip(row.iter()) {
+                *t = A::add(*t, x.cast::<A>());
+            }
+        }
+        for (acc, &t) in accs.iter_mut().zip(tmp.iter()) {
+            kahan_add(acc, t);
         }
     }
 }
@@ -114,7 +128,9 @@ const LEAF: usize = 256;
 /// Interleaved accumulators in a leaf.
 const LANES: usize = 16;
 /// Columns per block in the row walk.
-const COLUMNS: usize = 512;
+const COLUMNS: usize = 4096;
+/// Rows summed plainly before their sums join the Kahan accumulators.
+const ROW_BATCH: usize = 64;
 
 /// Partial sums combined as a binary tree as they arrive (a binary
 /// counter: level `l` holds the sum of `2^l` leaves), so a stream of leaf
@@ -245,9 +261,9 @@ impl<T: ReduceElem> Reducer<T> for Sum {
     fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
         kahan_merge(acc, later);
     }
-    fn row(&self, accs: &mut [Self::Acc], xs: &[T], _: usize) {
+    fn rows(&self, accs: &mut [Self::Acc], rows: &[&[T]], _: usize) {
         // SAFETY: no contract beyond the types.
-        unsafe { kahan_row(accs, xs) }
+        unsafe { sum_rows(accs, rows) }
     }
     fn finish(&self, acc: Self::Acc, _: usize) -> T::SumOut {
         acc.0.cast()
@@ -268,9 +284,9 @@ impl<T: ReduceElem> Reducer<T> for Mean {
     fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
         kahan_merge(acc, later);
     }
-    fn row(&self, accs: &mut [Self::Acc], xs: &[T], _: usize) {
+    fn rows(&self, accs: &mut [Self::Acc], rows: &[&[T]], _: usize) {
         // SAFETY: no contract beyond the types.
-        unsafe { kahan_row(accs, xs) }
+        unsafe { sum_rows(accs, rows) }
     }
     fn finish(&self, acc: Self::Acc, count: usize) -> T::MeanOut {
         (acc.0.to_f64() / count as f64).cast()
@@ -617,8 +633,8 @@ pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
 }
 
 /// The row walk: kept axis `c` has input stride 1 and is cut into blocks of
-/// [`COLUMNS`]; each block walks the reduced positions once, feeding whole
-/// rows to [`Reducer::row`].
+/// [`COLUMNS`]; each block walks the reduced positions once, feeding batches
+/// of rows to [`Reducer::rows`].
 ///
 /// # Safety
 /// As [`reduce`].
@@ -636,9 +652,17 @@ unsafe fn reduce_rows<T: Element, R: Reducer<T>>(
     let count = axes.count();
     let width = outer_shape[c];
     let blocks = width.div_ceil(COLUMNS);
-    let others: usize = outer_shape.iter().product::<usize>() / width;
-    for_pieces(threads, others * blocks, |t| {
-        let b = bases;
+    let tasks = outer_shape.iter().product::<usize>() / width * blocks;
+    // Too few column blocks for the threads: also cut the rows (the
+    // outermost reduced axis) and merge the pieces in order afterwards.
+    let n0 = axes.shape.first().copied().unwrap_or(1);
+    let row_pieces = if threads > 1 && tasks < 2 * threads {
+        (2 * threads).div_ceil(tasks).min(n0).max(1)
+    } else {
+        1
+    };
+    // Output and input offsets, first column and width of column task `t`.
+    let task = |t: usize| {
         let (mut pos, blk) = (t / blocks, t % blocks);
         let (mut oo, mut xo) = (0isize, 0isize);
         for d in (0..outer_shape.len()).rev().filter(|&d| d != c) {
@@ -648,25 +672,65 @@ unsafe fn reduce_rows<T: Element, R: Reducer<T>>(
             xo += k * input.strides[d];
         }
         let j0 = blk * COLUMNS;
-        let cols = COLUMNS.min(width - j0);
+        (oo, xo, j0, COLUMNS.min(width - j0))
+    };
+    // SAFETY (both writers): each output is written once, by the task (or
+    // the merge loop) that owns its column block.
+    let write = |b: Bases<R::Out, T>, oo: isize, j0: usize, accs: Vec<R::Acc>| unsafe {
+        let o0 = b.0.offset(oo + j0 as isize * out.strides[c]);
+        for (j, acc) in accs.into_iter().enumerate() {
+            *o0.offset(j as isize * out.strides[c]) = r.finish(acc, count);
+        }
+    };
+    let parts: Vec<std::sync::Mutex<Vec<R::Acc>>> = (0..if row_pieces > 1 {
+        tasks * row_pieces
+    } else {
+        0
+    })
+        .map(|_| std::sync::Mutex::new(Vec::new()))
+        .collect();
+    for_pieces(threads, tasks * row_pieces, |t| {
+        let b = bases;
+        let (tc, rp) = (t / row_pieces, t % row_pieces);
+        let (oo, xo, j0, cols) = task(tc);
+        let (part, off, first) = axes.split(n0 * rp / row_pieces, n0 * (rp + 1) / row_pieces);
         let mut accs = vec![r.init(); cols];
-        let mut index = 0;
+        let mut index = first;
+        let mut batch: Vec<&[T]> = Vec::with_capacity(ROW_BATCH);
         // SAFETY: every offset addresses an element of the input's layout
-        // (the reduced position plus `cols` columns of stride 1), and each
-        // output is written by exactly one piece.
+        // (a reduced position plus `cols` columns of stride 1).
         unsafe {
-            let x0 = b.1.offset(xo + j0 as isize);
-            axes.for_each_offset(|off| {
-                let row = std::slice::from_raw_parts(x0.offset(off), cols);
-                r.row(&mut accs, row, index);
-                index += 1;
+            let x0 = b.1.offset(xo + off + j0 as isize);
+            part.for_each_offset(|off| {
+                batch.push(std::slice::from_raw_parts(x0.offset(off), cols));
+                if batch.len() == ROW_BATCH {
+                    r.rows(&mut accs, &batch, index);
+                    index += batch.len();
+                    batch.clear();
+                }
             });
-            let o0 = b.0.offset(oo + j0 as isize * out.strides[c]);
-            for (j, acc) in accs.into_iter().enumerate() {
-                *o0.offset(j as isize * out.strides[c]) = r.finish(acc, count);
-            }
+        }
+        if !batch.is_empty() {
+            r.rows(&mut accs, &batch, index);
+        }
+        if row_pieces == 1 {
+            write(b, oo, j0, accs);
+        } else {
+            *parts[t].lock().unwrap_or_else(|e| e.into_inner()) = accs;
         }
     });
+    for tc in 0..if row_pieces > 1 { tasks } else { 0 } {
+        let (oo, _, j0, _) = task(tc);
+        let take =
+            |k: usize| std::mem::take(&mut *parts[k].lock().unwrap_or_else(|e| e.into_inner()));
+        let mut accs = take(tc * row_pieces);
+        for rp in 1..row_pieces {
+            for (acc, later) in accs.iter_mut().zip(take(tc * row_pieces + rp)) {
+                r.merge(acc, later);
+            }
+        }
+        write(bases, oo, j0, accs);
+    }
 }
 
 #[cfg(test)]

