@@ -147,8 +147,8 @@ mod tests {
             0.0f32,
             -0.0,
             1.0,
-            1.00390625, // exactly halfway between two bf16 values: ties to even
-            1.01171875, // halfway, rounds up to even
+            1.0 + 1.0 / 256.0, // exactly halfway between two bf16 values: ties to even
+            1.0 + 3.0 / 256.0, // halfway, rounds up to even
             3.0e38,
             f32::INFINITY,
             f32::NEG_INFINITY,

@@ -213,7 +213,7 @@ pub(crate) unsafe fn unary<T: Element, O: Element, G>(
     unsafe {
         drive(shape, [out, a], |p, s, n| {
             let direct = da == T::DTYPE && dout == O::DTYPE && s == [1, 1];
-            if direct && p[0] as *const u8 != p[1] as *const u8 {
+            if direct && !std::ptr::eq(p[0], p[1]) {
                 // Distinct contiguous runs (an overlapping source was
                 // copied first, invariant 4), so the slices do not alias.
                 let o = std::slice::from_raw_parts_mut(p[0] as *mut O, n);
