@@ -263,7 +263,7 @@ impl Plan {
     ///
     /// ```
     /// use strider::layout::Plan;
-    /// let p = Plan::new(&[2, 70, 40], &[&[1, 80, 2], &[2800, 40, 1]]);
+    /// let p = Plan::new(&[2, 70, 40], &[&[2800, 40, 1], &[2800, 1, 70]]);
     /// assert_eq!(p.tile_count(32), 2 * 3 * 2);
     /// ```
     pub fn tile_count(&self, tile: usize) -> usize {

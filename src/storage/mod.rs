@@ -228,6 +228,7 @@ static NEXT_BUFFER_ID: AtomicU64 = AtomicU64::new(1);
 impl Drop for Buffer {
     /// Hands large host memory to the [`pool`] for the next result of the
     /// same dtype and length.
+    #[cfg_attr(not(feature = "gpu"), allow(irrefutable_let_patterns))]
     fn drop(&mut self) {
         if let Storage::Cpu(lock) = &mut self.storage {
             let data = lock.get_mut().unwrap_or_else(|e| e.into_inner());
