@@ -249,6 +249,7 @@ fn reductions_on_every_walk_match_naive() {
         (3, 70_001),
         (600, 301),
         (70_001, 3),
+        (1, 600_001),
     ] {
         let n = rows * cols;
         let v: Vec<f64> = (0..n).map(|i| ((i * 7919) % 1013) as f64 - 500.0).collect();

@@ -35,12 +35,19 @@ pub use simd::{best_simd_level, set_simd_level, simd_level, SimdLevel};
 use crate::dtype::DType;
 use crate::layout::Plan;
 
-/// Below this many elements an operation stays on the calling thread: waking
-/// rayon's pool costs a few microseconds, about what one core needs to
-/// stream 2^17 f32 operands. Measured with `cargo bench --bench compare`
-/// (see BENCHMARKS.md).
+/// Below this many elements (of work) an operation stays on the calling
+/// thread: waking rayon's pool costs microseconds. Strided walks gain from
+/// two threads from 2^17 elements up (`cargo bench --bench cross_backend`:
+/// `a[:, ::2] + b[:, ::2]` at 2^18, 21 GB/s on one thread, 39 on two).
 #[cfg_attr(not(feature = "rayon"), allow(dead_code))]
 pub(crate) const PAR_THRESHOLD: usize = 1 << 17;
+
+/// The same for one contiguous run, which one core streams from cache much
+/// faster: at 2^18 f32 elements `a + b` ran at 76 GB/s on one thread and
+/// 51 on two, `a.sum()` at 45 and 28; at 2^20 two threads won (136 vs 74,
+/// 74 vs 47). Same bench.
+#[cfg_attr(not(feature = "rayon"), allow(dead_code))]
+pub(crate) const PAR_THRESHOLD_CONTIGUOUS: usize = 1 << 19;
 
 /// Elements per block when an inner run needs a dtype conversion.
 pub(crate) const BLOCK: usize = 512;
@@ -89,11 +96,17 @@ unsafe impl<const N: usize> Sync for SendPtrs<N> {}
 /// [`PAR_THRESHOLD`] or without the `rayon` feature.
 #[inline]
 fn threads_for(size: usize) -> usize {
+    threads_above(size, PAR_THRESHOLD)
+}
+
+/// The number of threads for `size` elements against `threshold`.
+#[inline]
+fn threads_above(size: usize, threshold: usize) -> usize {
     #[cfg(feature = "rayon")]
-    if size >= PAR_THRESHOLD {
+    if size >= threshold {
         return rayon::current_num_threads();
     }
-    let _ = size;
+    let _ = (size, threshold);
     1
 }
 
@@ -198,6 +211,7 @@ pub(crate) unsafe fn drive_work<const N: usize, F>(
     };
     let threads = threads_for(size.saturating_mul(work));
     if let Some(run) = single_run(shape, &ops) {
+        let threads = threads_above(size.saturating_mul(work), PAR_THRESHOLD_CONTIGUOUS);
         // Cut at multiples of 64 elements so threads do not share lines.
         let pieces = if threads > 1 { threads * 4 } else { 1 };
         for_pieces(threads, pieces, |i| {

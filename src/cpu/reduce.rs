@@ -27,7 +27,7 @@
 //! bf16 accumulate in f32, converted a block at a time.
 
 use super::convert::load;
-use super::{drive_work, for_pieces, threads_for, RawOperand, BLOCK};
+use super::{drive_work, for_pieces, threads_above, threads_for, RawOperand, BLOCK};
 use crate::dtype::{DType, Element};
 use crate::ops::math::Math;
 use half::{bf16, f16};
@@ -586,6 +586,16 @@ pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
                 return reduce_rows(outer_shape, out, input, axes, r, c, bases, threads);
             }
         }
+        // One contiguous reduced run streams from cache fast on one core.
+        let contiguous = axes.shape.len() == 1 && axes.strides[0] == 1;
+        let threads = if contiguous {
+            threads_above(
+                outputs.saturating_mul(count),
+                super::PAR_THRESHOLD_CONTIGUOUS,
+            )
+        } else {
+            threads
+        };
         if outputs < threads && count >= 2 * LEAF && !axes.shape.is_empty() {
             let pieces = (threads * 4).min(axes.shape[0]);
             let parts: Vec<std::sync::Mutex<Option<R::Acc>>> =
