@@ -463,11 +463,14 @@ unsafe fn for_each_chunk<T: Element>(
         return;
     }
     let (len, stride) = (axes.shape[nd - 1], axes.strides[nd - 1]);
-    let outer: usize = axes.shape[..nd - 1].iter().product();
-    let mut idx = vec![0usize; nd.saturating_sub(1)];
-    let mut pos: isize = 0;
+    // The runs start at the offsets of the axes before the last.
+    let outer = ReducedAxes {
+        shape: axes.shape[..nd - 1].to_vec(),
+        strides: axes.strides[..nd - 1].to_vec(),
+    };
     let mut buf = [T::ZERO; CHUNK];
-    for run in 0..outer {
+    let mut run = 0;
+    outer.for_each_offset(|pos| {
         // SAFETY: `pos` is the offset of an element of the reduced block.
         let p = unsafe { base.offset(pos) };
         if stride == 1 {
@@ -485,16 +488,8 @@ unsafe fn for_each_chunk<T: Element>(
                 start += m;
             }
         }
-        for ax in (0..nd - 1).rev() {
-            idx[ax] += 1;
-            pos += axes.strides[ax];
-            if idx[ax] < axes.shape[ax] {
-                break;
-            }
-            pos -= axes.strides[ax] * axes.shape[ax] as isize;
-            idx[ax] = 0;
-        }
-    }
+        run += 1;
+    });
 }
 
 impl ReducedAxes {
