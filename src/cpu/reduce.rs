@@ -463,14 +463,10 @@ unsafe fn for_each_chunk<T: Element>(
         return;
     }
     let (len, stride) = (axes.shape[nd - 1], axes.strides[nd - 1]);
-    // The runs start at the offsets of the axes before the last.
-    let outer = ReducedAxes {
-        shape: axes.shape[..nd - 1].to_vec(),
-        strides: axes.strides[..nd - 1].to_vec(),
-    };
     let mut buf = [T::ZERO; CHUNK];
     let mut run = 0;
-    outer.for_each_offset(|pos| {
+    // The runs start at the offsets of the axes before the last.
+    for_each_offset(&axes.shape[..nd - 1], &axes.strides[..nd - 1], |pos| {
         // SAFETY: `pos` is the offset of an element of the reduced block.
         let p = unsafe { base.offset(pos) };
         if stride == 1 {
@@ -506,32 +502,45 @@ impl ReducedAxes {
     }
 
     /// Calls `f(offset)` for every reduced element, in C order.
-    fn for_each_offset(&self, mut f: impl FnMut(isize)) {
-        let nd = self.shape.len();
-        if nd == 0 {
-            return f(0);
-        }
-        if self.count() == 0 {
-            return;
-        }
-        let mut idx = vec![0usize; nd];
-        let mut pos = 0isize;
+    fn for_each_offset(&self, f: impl FnMut(isize)) {
+        for_each_offset(&self.shape, &self.strides, f)
+    }
+}
+
+/// Calls `f(offset)` for every position of `shape` (element `strides`), in
+/// C order; no allocation for up to 8 axes.
+fn for_each_offset(shape: &[usize], strides: &[isize], mut f: impl FnMut(isize)) {
+    let nd = shape.len();
+    if nd == 0 {
+        return f(0);
+    }
+    if shape.contains(&0) {
+        return;
+    }
+    let mut small = [0usize; 8];
+    let mut big = Vec::new();
+    let idx: &mut [usize] = if nd <= 8 {
+        &mut small[..nd]
+    } else {
+        big.resize(nd, 0);
+        &mut big
+    };
+    let mut pos = 0isize;
+    loop {
+        f(pos);
+        let mut ax = nd;
         loop {
-            f(pos);
-            let mut ax = nd;
-            loop {
-                if ax == 0 {
-                    return;
-                }
-                ax -= 1;
-                idx[ax] += 1;
-                pos += self.strides[ax];
-                if idx[ax] < self.shape[ax] {
-                    break;
-                }
-                pos -= self.strides[ax] * self.shape[ax] as isize;
-                idx[ax] = 0;
+            if ax == 0 {
+                return;
             }
+            ax -= 1;
+            idx[ax] += 1;
+            pos += strides[ax];
+            if idx[ax] < shape[ax] {
+                break;
+            }
+            pos -= strides[ax] * shape[ax] as isize;
+            idx[ax] = 0;
         }
     }
 }
