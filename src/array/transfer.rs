@@ -169,8 +169,19 @@ impl Array {
             return Ok(out);
         };
         let n = hi + 1 - lo;
-        let bytes = g.download((lo * item) as u64, (n * item) as u64)?;
-        let data = CpuData::from_le_bytes(self.dtype(), &bytes[..n * item]);
+        // Straight from the mapped read-back memory into the result's
+        // (pooled) memory where the bytes are the elements.
+        let mut data = crate::storage::pool::take(self.dtype(), n);
+        let data = match data.le_bytes_mut() {
+            Some(dst) => {
+                g.download_into((lo * item) as u64, dst)?;
+                data
+            }
+            None => {
+                let bytes = g.download((lo * item) as u64, (n * item) as u64)?;
+                CpuData::from_le_bytes(self.dtype(), &bytes)
+            }
+        };
         let layout = Layout::new(
             self.shape().to_vec(),
             self.layout.strides().to_vec(),

@@ -25,6 +25,9 @@ use super::launch;
 /// Smallest allocation, bytes.
 const MIN_CLASS: u64 = 256;
 
+/// Largest read-back buffer a device keeps between downloads, bytes.
+const STAGING_KEEP: u64 = 256 << 20;
+
 static NEXT_BUFFER_ID: AtomicU64 = AtomicU64::new(1);
 
 /// The pool's size class for `size` bytes: at least 256, then four classes
@@ -341,14 +344,35 @@ impl GpuBuffer {
     /// Read whole words `start..start + len` (multiples of 4, inside the
     /// allocation) back to the host.
     fn read_words(&self, start: u64, len: u64) -> Result<Vec<u8>> {
+        self.read_words_with(start, len, |bytes| bytes.to_vec())
+    }
+
+    /// Read whole words `start..start + len` (multiples of 4, inside the
+    /// allocation) back and hand the mapped bytes to `use_bytes`, which
+    /// copies what it needs (the mapping ends when it returns).
+    ///
+    /// The read-back buffer is the device's kept one when it is large
+    /// enough (at most [`STAGING_KEEP`] bytes are kept): a download then
+    /// maps memory that is already resident instead of faulting in fresh
+    /// pages, which on lavapipe cost more than the copy itself.
+    pub(crate) fn read_words_with<R>(
+        &self,
+        start: u64,
+        len: u64,
+        use_bytes: impl FnOnce(&[u8]) -> R,
+    ) -> Result<R> {
         const OP: &str = "download";
         let dev = &self.dev;
-        let staging = dev.ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("strider download"),
-            size: len,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
+        let kept = lock(&dev.ctx.staging).take();
+        let staging = match kept {
+            Some(b) if b.size() >= len => b,
+            _ => dev.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("strider download"),
+                size: len,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+        };
         let raw = self.raw().clone();
         let dst = staging.clone();
         launch::record(dev, OP, move |enc| {
@@ -356,7 +380,7 @@ impl GpuBuffer {
         })?;
         launch::flush(dev, OP)?;
         let (tx, rx) = mpsc::channel();
-        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+        staging.map_async(wgpu::MapMode::Read, ..len, move |r| {
             let _ = tx.send(r);
         });
         dev.ctx
@@ -383,14 +407,46 @@ impl GpuBuffer {
             }
         }
         let out = {
-            let view = staging.get_mapped_range(..).map_err(|e| Error::Device {
+            let view = staging.get_mapped_range(..len).map_err(|e| Error::Device {
                 op: OP,
                 reason: format!("reading the mapped buffer failed: {e}"),
             })?;
-            view.to_vec()
+            use_bytes(&view)
         };
         staging.unmap();
+        if staging.size() <= STAGING_KEEP {
+            let mut slot = lock(&dev.ctx.staging);
+            if slot.as_ref().is_none_or(|b| b.size() < staging.size()) {
+                *slot = Some(staging);
+            }
+        }
         Ok(out)
+    }
+
+    /// Copy bytes `byte_offset..byte_offset + out.len()` of the buffer
+    /// into `out`: one read-back, one copy out of the mapped memory.
+    ///
+    /// # Errors
+    ///
+    /// As [`download`].
+    pub(crate) fn download_into(&self, byte_offset: u64, out: &mut [u8]) -> Result<()> {
+        const OP: &str = "download";
+        let byte_len = out.len() as u64;
+        if byte_offset
+            .checked_add(byte_len)
+            .is_none_or(|end| end > self.size)
+        {
+            return Err(range_err(OP, self, byte_offset, byte_len));
+        }
+        if byte_len == 0 {
+            return self.dev.flush();
+        }
+        let start = byte_offset & !3;
+        let end = (byte_offset + byte_len).div_ceil(4) * 4;
+        let head = (byte_offset - start) as usize;
+        self.read_words_with(start, end - start, |words| {
+            out.copy_from_slice(&words[head..head + out.len()]);
+        })
     }
 
     /// Record a device-side copy of `len` bytes from `src` at `src_offset`
@@ -525,11 +581,9 @@ pub fn download(buf: &GpuBuffer, byte_offset: u64, byte_len: u64) -> Result<Vec<
         buf.dev.flush()?;
         return Ok(Vec::new());
     }
-    let start = byte_offset & !3;
-    let end = (byte_offset + byte_len).div_ceil(4) * 4;
-    let words = buf.read_words(start, end - start)?;
-    let head = (byte_offset - start) as usize;
-    Ok(words[head..head + byte_len as usize].to_vec())
+    let mut out = vec![0u8; byte_len as usize];
+    buf.download_into(byte_offset, &mut out)?;
+    Ok(out)
 }
 
 impl GpuDevice {

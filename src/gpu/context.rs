@@ -150,6 +150,9 @@ pub(crate) struct Context {
     pub(crate) limits: wgpu::Limits,
     pub(crate) launch: LaunchLimits,
     pub(crate) pool: Mutex<BufferPool>,
+    /// The last read-back (MAP_READ) buffer, kept for the next download so
+    /// that large downloads do not map fresh memory each time.
+    pub(crate) staging: Mutex<Option<wgpu::Buffer>>,
     pub(crate) batch: Mutex<Batch>,
     /// Set while commands are recorded but not submitted.
     pub(crate) pending: AtomicBool,
@@ -383,6 +386,7 @@ impl GpuDevice {
             limits: device_limits,
             launch,
             pool: Mutex::new(BufferPool::new(opts.pool_limit)),
+            staging: Mutex::new(None),
             batch: Mutex::new(Batch::default()),
             pending: AtomicBool::new(false),
             pipelines: Mutex::new(HashMap::new()),

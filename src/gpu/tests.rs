@@ -859,6 +859,35 @@ fn upload_download_round_trip_and_sub_ranges() {
 }
 
 #[test]
+fn downloads_reuse_the_kept_read_back_buffer() {
+    let Some(dev) = gpu_with(GpuOptions::default()) else {
+        return;
+    };
+    let big: Vec<u8> = (0..70_001u32).map(|i| (i * 13 % 253) as u8).collect();
+    let small: Vec<u8> = (0..999u32).map(|i| (i * 5 % 241) as u8).collect();
+    let (gb, gs) = (upload(&dev, &big).unwrap(), upload(&dev, &small).unwrap());
+    let kept = || {
+        super::context::lock(&dev.ctx.staging)
+            .as_ref()
+            .map(|b| b.size())
+    };
+    assert_eq!(kept(), None);
+    // Small, then large (a larger buffer replaces the kept one), then small
+    // and unaligned ranges from the large kept buffer: every byte right.
+    assert_eq!(download(&gs, 0, 999).unwrap(), small);
+    assert_eq!(kept(), Some(1000));
+    assert_eq!(download(&gb, 0, 70_001).unwrap(), big);
+    assert_eq!(kept(), Some(70_004));
+    assert_eq!(download(&gs, 3, 990).unwrap(), &small[3..993]);
+    assert_eq!(download(&gb, 65_537, 1_003).unwrap(), &big[65_537..66_540]);
+    assert_eq!(kept(), Some(70_004));
+    // Into typed memory, as `to_cpu` does.
+    let mut out = vec![0u8; 6];
+    gb.download_into(7, &mut out).unwrap();
+    assert_eq!(out, &big[7..13]);
+}
+
+#[test]
 fn dropped_buffers_are_reused_from_the_pool() {
     let Some(dev) = gpu_with(GpuOptions::default()) else {
         return;

@@ -178,6 +178,35 @@ impl CpuData {
         }
     }
 
+    /// The whole buffer as writable little-endian bytes, for filling it
+    /// from a device in one copy: `None` for bool (not every byte is a
+    /// bool) and on big-endian machines.
+    ///
+    /// ```
+    /// let mut d = strider::storage::CpuData::zeros(strider::DType::I32, 2);
+    /// if let Some(bytes) = d.le_bytes_mut() {
+    ///     bytes[4] = 7;
+    ///     assert_eq!(d.as_slice::<i32>().unwrap(), &[0, 7]);
+    /// }
+    /// ```
+    pub fn le_bytes_mut(&mut self) -> Option<&mut [u8]> {
+        if cfg!(target_endian = "big") {
+            return None;
+        }
+        Some(match self {
+            CpuData::Bool(_) => return None,
+            CpuData::U8(v) => v,
+            CpuData::I32(v) => bytemuck::cast_slice_mut(v),
+            CpuData::U32(v) => bytemuck::cast_slice_mut(v),
+            CpuData::I64(v) => bytemuck::cast_slice_mut(v),
+            CpuData::U64(v) => bytemuck::cast_slice_mut(v),
+            CpuData::F16(v) => bytemuck::cast_slice_mut(v),
+            CpuData::BF16(v) => bytemuck::cast_slice_mut(v),
+            CpuData::F32(v) => bytemuck::cast_slice_mut(v),
+            CpuData::F64(v) => bytemuck::cast_slice_mut(v),
+        })
+    }
+
     /// Builds a buffer from little-endian bytes; `bytes.len()` must be a
     /// multiple of the itemsize (checked by the caller). Bool bytes other
     /// than 0 become true.
