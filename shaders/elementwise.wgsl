@@ -25,17 +25,16 @@ const STRIDED: bool = {{ strided }};
 const STEPS = array<u32, NOPS>({{ steps }});
 
 {{ common }}
+{{ helpers }}
 {{ strided_index }}
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out0: array<{{ out_word }}>;
 {{ bindings }}
 
-fn value_at(idx: array<i32, NOPS>) -> C {
-{{ loads }}
-    return {{ expr }};
-}
-
+// value_of(r0, ...): the op on raw input values; value_at(idx): the op
+// on the inputs at their element indices.
+{{ value }}
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>,
         @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -38,17 +38,16 @@ const LANE_BITS: u32 = 32u / LANES;
 const LANE_MASK: u32 = (1u << LANE_BITS) - 1u;
 
 {{ common }}
+{{ helpers }}
 {{ strided_index }}
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read_write> out0: array<u32>;
 {{ bindings }}
 
-fn value_at(idx: array<i32, NOPS>) -> C {
-{{ loads }}
-    return {{ expr }};
-}
-
+// value_of(r0, ...): the op on raw input values; value_at(idx): the op
+// on the inputs at their element indices.
+{{ value }}
 // The output element's lane bits of value v.
 fn lane_bits(v: C) -> u32 {
     return {{ store }};

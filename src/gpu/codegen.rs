@@ -11,6 +11,36 @@
 
 use crate::dtype::DType;
 
+/// WGSL library fragments under `shaders/`, pasted into a kernel (at its
+/// `helpers` placeholder) when its expression calls one of their functions.
+const LIBRARY: [(&[&str], &str); 2] = [
+    (&["ipow"], include_str!("../../shaders/ipow.wgsl")),
+    (
+        &[
+            "exp_f64", "log_f64", "sin_f64", "cos_f64", "tanh_f64", "pow_f64",
+        ],
+        include_str!("../../shaders/math_f64.wgsl"),
+    ),
+];
+
+/// The library fragments that `expr` needs, each once: a fragment is
+/// included when `expr` calls (`name(`) one of the functions it defines.
+pub(crate) fn helpers(expr: &str) -> String {
+    let calls = |name: &str| {
+        expr.match_indices(name).any(|(at, _)| {
+            let before = expr[..at].chars().next_back();
+            let after = expr[at + name.len()..].trim_start();
+            !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') && after.starts_with('(')
+        })
+    };
+    LIBRARY
+        .iter()
+        .filter(|(names, _)| names.iter().any(|n| calls(n)))
+        .map(|(_, src)| *src)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The WGSL type that holds a value of `dt` inside a shader.
 pub(crate) fn rep(dt: DType) -> &'static str {
     match dt {
@@ -133,6 +163,16 @@ mod tests {
         assert_eq!(word(DType::F16), "f16");
         assert_eq!(lanes(DType::BF16), 2);
         assert!(is_packed(DType::U8) && !is_packed(DType::F32));
+    }
+
+    #[test]
+    fn helpers_follow_the_calls() {
+        assert!(helpers("ipow(x0, x1)").contains("fn ipow("));
+        assert!(helpers("C(2) * ipow (x0, x1)").contains("fn ipow("));
+        assert!(helpers("x0 + x1").is_empty());
+        assert!(helpers("my_ipow(x0)").is_empty());
+        let f64s = helpers("exp_f64(x0) + log_f64(x1)");
+        assert_eq!(f64s.matches("fn exp_f64(").count(), 1);
     }
 
     #[test]

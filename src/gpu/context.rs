@@ -61,6 +61,12 @@ pub struct GpuOptions {
     /// `SHADER_F16`, `SHADER_F64` and `SHADER_INT64` by default. Leaving one
     /// out makes its dtypes unavailable, as on an adapter without it.
     pub features: wgpu::Features,
+    /// Contiguous elementwise kernels read and write four elements per
+    /// invocation through `vec4` bindings when every operand allows it
+    /// (the default). `false` keeps them at one element per invocation:
+    /// for comparisons (the `gpu` bench measures both) and for drivers
+    /// where wide loads are slower.
+    pub wide_loads: bool,
 }
 
 /// The optional shader features strider uses.
@@ -81,6 +87,7 @@ impl Default for GpuOptions {
             batch_limit: DEFAULT_BATCH_LIMIT,
             pool_limit: DEFAULT_POOL_LIMIT,
             features: SHADER_FEATURES,
+            wide_loads: true,
         }
     }
 }
@@ -138,6 +145,8 @@ pub(crate) struct LaunchLimits {
     pub batch_limit: usize,
     /// Largest buffer, bytes.
     pub max_buffer: u64,
+    /// Whether contiguous kernels may use the wide (vec4) variant.
+    pub wide_loads: bool,
 }
 
 /// The state behind a [`GpuDevice`] handle.
@@ -376,6 +385,7 @@ impl GpuDevice {
             max_groups,
             batch_limit: opts.batch_limit.max(1),
             max_buffer: device_limits.max_buffer_size,
+            wide_loads: opts.wide_loads,
         };
         let ctx = Context {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),

@@ -7,6 +7,7 @@
 
 use crate::dtype::DType;
 use crate::error::{fmt_shape, Error, Result};
+use crate::storage::ledger;
 
 use super::buffer::GpuBuffer;
 use super::codegen::{self, convert, rep};
@@ -18,6 +19,7 @@ const COMMON: &str = include_str!("../../shaders/common.wgsl");
 const STRIDED_INDEX: &str = include_str!("../../shaders/strided_index.wgsl");
 const ELEMENTWISE: &str = include_str!("../../shaders/elementwise.wgsl");
 const ELEMENTWISE_PACKED: &str = include_str!("../../shaders/elementwise_packed.wgsl");
+const ELEMENTWISE_WIDE: &str = include_str!("../../shaders/elementwise_wide.wgsl");
 const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
 
 /// Largest number of inputs of an elementwise kernel.
@@ -163,6 +165,11 @@ pub(crate) struct ElementwiseSpec {
     /// SCATTER); the inputs are read through their strides. Only for packed
     /// outputs; `strided` and `steps` are then ignored.
     pub scatter: bool,
+    /// The contiguous variant with wide loads (`elementwise_wide.wgsl`):
+    /// four consecutive elements per invocation, dense operands bound as
+    /// `vec4` arrays (their element offsets must be multiples of 4). Only
+    /// for unpacked dtypes; `strided` and `scatter` must be false.
+    pub wide: bool,
     /// Contiguous variant: per operand (output first), 1 for a dense
     /// operand, 0 for a broadcast scalar. Ignored by the strided variant.
     pub steps: Vec<u32>,
@@ -187,16 +194,16 @@ impl ElementwiseSpec {
         }
     }
 
-    /// `scatter`, `strided`, `contig`, or `contig_b{k}...` naming the inputs
-    /// that are broadcast scalars, then `_a{k}` for each input aliased to the
-    /// output.
+    /// `scatter`, `strided`, `contig` or `wide` (then `_b{k}...` naming
+    /// the inputs that are broadcast scalars), then `_a{k}` for each input
+    /// aliased to the output.
     fn variant(&self) -> String {
         let mut v = if self.scatter {
             "scatter".to_string()
         } else if self.strided {
             "strided".to_string()
         } else {
-            let mut v = "contig".to_string();
+            let mut v = if self.wide { "wide" } else { "contig" }.to_string();
             for (k, _) in self
                 .steps
                 .iter()
@@ -246,12 +253,17 @@ impl ElementwiseSpec {
         steps.join(", ")
     }
 
-    pub(crate) fn source(&self) -> Result<String> {
-        let mut dtypes = self.inputs.clone();
-        dtypes.extend([self.compute, self.out]);
-        let enables = codegen::enables(&dtypes);
-        let mut bindings = String::new();
-        let mut loads = String::new();
+    /// Whether input `k` is read four elements at a time by the wide
+    /// variant (a dense input; broadcast scalars are read one element).
+    fn wide_dense(&self, k: usize) -> bool {
+        self.steps.get(k + 1).copied().unwrap_or(1) != 0
+    }
+
+    /// The input bindings and `value_of` / `value_at`: `value_of(r0, r1,
+    /// ...)` takes each input's raw value (`rep` of its dtype), converts
+    /// it to `C` and returns the expression; `value_at(idx)` (the
+    /// scalar templates only) loads every input at its element index.
+    fn inputs_wgsl(&self) -> Result<(String, String)> {
         if let Some(&k) = self.aliased.iter().find(|&&k| k >= self.inputs.len()) {
             return Err(Error::Value {
                 op: "elementwise",
@@ -262,6 +274,10 @@ impl ElementwiseSpec {
                 ),
             });
         }
+        let mut bindings = String::new();
+        let mut args = Vec::new();
+        let mut converts = String::new();
+        let mut loads = Vec::new();
         for (k, &dt) in self.inputs.iter().enumerate() {
             let array = if self.is_aliased(k) {
                 // Read from the output's binding: same buffer, same dtype.
@@ -277,20 +293,75 @@ impl ElementwiseSpec {
                 }
                 "out0".to_string()
             } else {
+                let word = codegen::word(dt);
+                let ty = if self.wide && self.wide_dense(k) {
+                    format!("vec4<{word}>")
+                } else {
+                    word.to_string()
+                };
                 bindings.push_str(&format!(
-                    "@group(0) @binding({}) var<storage, read> in{k}: array<{}>;\n",
-                    k + 2,
-                    codegen::word(dt)
+                    "@group(0) @binding({}) var<storage, read> in{k}: array<{ty}>;\n",
+                    k + 2
                 ));
                 format!("in{k}")
             };
-            let raw = codegen::load(dt, &array, &format!("u32(idx[{}])", k + 1));
-            loads.push_str(&format!(
+            args.push(format!("r{k}: {}", rep(dt)));
+            converts.push_str(&format!(
                 "    let x{k}: C = {};\n",
-                convert(dt, self.compute, &raw)
+                convert(dt, self.compute, &format!("r{k}"))
+            ));
+            loads.push(codegen::load(dt, &array, &format!("u32(idx[{}])", k + 1)));
+        }
+        let mut value = format!(
+            "fn value_of({}) -> C {{\n{converts}    return {};\n}}\n",
+            args.join(", "),
+            self.expr
+        );
+        if !self.wide {
+            value.push_str(&format!(
+                "\nfn value_at(idx: array<i32, NOPS>) -> C {{\n    return value_of({});\n}}\n",
+                loads.join(", ")
             ));
         }
-        let value = convert(self.compute, self.out, "v");
+        Ok((bindings, value))
+    }
+
+    /// The wide variant's loads (`let r{k} = ...;`, a `vec4` for a dense
+    /// input, one element for a broadcast one) and its store expression
+    /// for lane `j`.
+    fn wide_wgsl(&self) -> (String, String) {
+        let mut loads = String::new();
+        let mut lane_args = Vec::new();
+        for k in 0..self.inputs.len() {
+            let array = if self.is_aliased(k) {
+                "out0".to_string()
+            } else {
+                format!("in{k}")
+            };
+            let base = format!("params[operand_base({}u)]", k + 1);
+            let vec_binding = self.wide_dense(k) || self.is_aliased(k);
+            let load = match (self.wide_dense(k), vec_binding) {
+                (true, _) => format!("{array}[({base} >> 2u) + q]"),
+                (false, true) => format!("{array}[{base} >> 2u][{base} & 3u]"),
+                (false, false) => format!("{array}[{base}]"),
+            };
+            loads.push_str(&format!("    let r{k} = {load};\n"));
+            lane_args.push(if self.wide_dense(k) {
+                format!("r{k}[j]")
+            } else {
+                format!("r{k}")
+            });
+        }
+        let v = format!("value_of({})", lane_args.join(", "));
+        (loads, convert(self.compute, self.out, &v))
+    }
+
+    pub(crate) fn source(&self) -> Result<String> {
+        let mut dtypes = self.inputs.clone();
+        dtypes.extend([self.compute, self.out]);
+        let enables = codegen::enables(&dtypes);
+        let helpers = codegen::helpers(&self.expr);
+        let (bindings, value) = self.inputs_wgsl()?;
         let wg = WORKGROUP_SIZE.to_string();
         let n_ops = (self.inputs.len() + 1).to_string();
         let strided = (self.strided || self.scatter).to_string();
@@ -305,9 +376,39 @@ impl ElementwiseSpec {
                 ),
             });
         }
+        let packed = std::iter::once(&self.out)
+            .chain(&self.inputs)
+            .any(|&d| codegen::is_packed(d));
+        if self.wide && (self.strided || self.scatter || packed) {
+            return Err(Error::Value {
+                op: "elementwise",
+                reason: format!(
+                    "{name}: the wide variant is for contiguous operands of unpacked dtypes"
+                ),
+            });
+        }
+        if self.wide {
+            let (loads, store) = self.wide_wgsl();
+            return fill(
+                &format!("elementwise_wide.wgsl ({name})"),
+                ELEMENTWISE_WIDE,
+                &[
+                    ("enables", &enables),
+                    ("compute", rep(self.compute)),
+                    ("workgroup_size", &wg),
+                    ("common", COMMON),
+                    ("helpers", &helpers),
+                    ("out_word", codegen::word(self.out)),
+                    ("bindings", &bindings),
+                    ("value", &value),
+                    ("loads", &loads),
+                    ("store", &store),
+                ],
+            );
+        }
         if codegen::is_packed(self.out) {
             let lanes = codegen::lanes(self.out).to_string();
-            let store = codegen::lane_bits(self.out, &value);
+            let store = codegen::lane_bits(self.out, &convert(self.compute, self.out, "v"));
             fill(
                 &format!("elementwise_packed.wgsl ({name})"),
                 ELEMENTWISE_PACKED,
@@ -321,10 +422,10 @@ impl ElementwiseSpec {
                     ("steps", &steps),
                     ("lanes", &lanes),
                     ("common", COMMON),
+                    ("helpers", &helpers),
                     ("strided_index", STRIDED_INDEX),
                     ("bindings", &bindings),
-                    ("loads", &loads),
-                    ("expr", &self.expr),
+                    ("value", &value),
                     ("store", &store),
                 ],
             )
@@ -340,12 +441,12 @@ impl ElementwiseSpec {
                     ("strided", &strided),
                     ("steps", &steps),
                     ("common", COMMON),
+                    ("helpers", &helpers),
                     ("strided_index", STRIDED_INDEX),
                     ("out_word", codegen::word(self.out)),
                     ("bindings", &bindings),
-                    ("loads", &loads),
-                    ("expr", &self.expr),
-                    ("store", &value),
+                    ("value", &value),
+                    ("store", &convert(self.compute, self.out, "v")),
                 ],
             )
         }
@@ -1076,6 +1177,7 @@ fn launch_elementwise(
             out: op.out,
             strided: true,
             scatter: true,
+            wide: false,
             steps: vec![1; dts.len()],
             aliased: (0..inputs.len()).filter(|&k| aliased[k]).collect(),
         };
@@ -1113,6 +1215,7 @@ fn launch_elementwise(
         out: op.out,
         strided: !contig,
         scatter: false,
+        wide: false,
         steps: kstrides
             .iter()
             .map(|s| {
@@ -1136,108 +1239,157 @@ fn launch_elementwise(
         })
         .collect();
 
-    // Work items: output elements, or output words for a packed output.
+    // Work items: output elements, groups of four elements (the wide
+    // variant), or output words for a packed output.
     let lanes = u64::from(codegen::lanes(op.out));
     let out_off = offsets[0] as u64;
     let first_word = out_off / lanes;
-    let items = if packed {
-        (out_off + n - 1) / lanes - first_word + 1
-    } else {
-        n
-    };
-    let logical = move |a: u64, b: u64| -> (u64, u64) {
+    // Logical indices of work items a..b (absolute item numbers).
+    let logical = move |unit: u64, a: u64, b: u64| -> (u64, u64) {
         if packed {
             let la = ((first_word + a) * lanes).saturating_sub(out_off).min(n);
             let lb = ((first_word + b) * lanes).saturating_sub(out_off).min(n);
             (la, lb)
         } else {
-            (a, b)
+            (a * unit, b * unit)
         }
     };
-    let planned = launch::plan(
-        &dev.ctx.launch,
-        items,
-        max_threads(dev),
-        &operands,
-        &|_, a, b| logical(a, b),
-    );
-    let Some(chunks) = planned else {
-        if packed {
-            // The inputs of one output word span more than a binding: compute
-            // unpacked, then pack with a contiguous copy.
-            return elementwise_via_unpacked(dev, op, shape, out, inputs);
+    let elem_offset = |c: &launch::Chunk, k: usize| -> i64 {
+        if through_out(k) {
+            // Relative to the output's window (same buffer and dtype).
+            c.windows[0].elem_offset + offsets[k] as i64 - offsets[0] as i64
+        } else {
+            c.windows[k].elem_offset
         }
-        return Err(Error::Device {
-            op: OP,
-            reason: format!("{}: no chunking fits the binding limit", op.name),
+    };
+    // Chunks of work items `first..first + count` of `unit` elements each
+    // for `spec`; None when no chunking fits the bindings, or (the wide
+    // variant) a dense operand's window offset is not a multiple of 4.
+    let plan = |spec: &ElementwiseSpec, unit: u64, first: u64, count: u64| {
+        let chunks = launch::plan(
+            &dev.ctx.launch,
+            count,
+            max_threads(dev),
+            &operands,
+            &|_, a, b| logical(unit, first + a, first + b),
+        )?;
+        // An aliased input is read through the output's window: its elements
+        // must lie inside that window in every chunk. They always do for an
+        // input that is the output element for element; a disjoint one may
+        // leave it when a large buffer is chunked.
+        let fits = chunks.iter().all(|c| {
+            let w0 = &c.windows[0];
+            c.windows.iter().enumerate().all(|(k, w)| {
+                !through_out(k)
+                    || (w.offset >= w0.offset && w.offset + w.size <= w0.offset + w0.size)
+            })
         });
+        let dense = |k: usize| kstrides[k][0] != 0;
+        let aligned = !spec.wide
+            || chunks
+                .iter()
+                .all(|c| (0..dts.len()).all(|k| !dense(k) || elem_offset(c, k) % 4 == 0));
+        (fits && aligned).then_some(chunks)
     };
-    // An aliased input is read through the output's window: its elements
-    // must lie inside that window in every chunk. They always do for an
-    // input that is the output element for element; a disjoint one may
-    // leave it when a large buffer is chunked: then, correctness first,
-    // detach it like any other input on the output's buffer.
-    let fits = chunks.iter().all(|c| {
-        let w0 = &c.windows[0];
-        c.windows.iter().enumerate().all(|(k, w)| {
-            !through_out(k) || (w.offset >= w0.offset && w.offset + w.size <= w0.offset + w0.size)
-        })
-    });
-    if !fits {
+    // Record `spec` over the planned `chunks` of items from `first` on.
+    let record = |spec: &ElementwiseSpec, unit: u64, first: u64, chunks: &[launch::Chunk]| {
+        if chunks.is_empty() {
+            return Ok(());
+        }
+        let key = spec.key();
+        let kernel = launch::kernel(dev, OP, &key, "main", &spec.slots(), || spec.source())?;
+        let rank = kshape.len();
+        for chunk in chunks {
+            let (start, end) = logical(unit, first + chunk.first, first + chunk.first + chunk.len);
+            let word0 = if packed {
+                first_word + chunk.first - chunk.windows[0].offset / 4
+            } else {
+                0
+            };
+            let mut params = vec![
+                chunk.len as u32,
+                (start / unit) as u32,
+                (end - start) as u32,
+                rank as u32,
+                word0 as u32,
+                0,
+                0,
+                0,
+            ];
+            params.extend(kshape.iter().map(|&d| d as u32));
+            for (k, strides) in kstrides.iter().enumerate() {
+                params.push(wrap(elem_offset(chunk, k)));
+                params.extend(strides.iter().map(|&s| wrap(s as i64)));
+            }
+            let bindings: Vec<(&GpuBuffer, &launch::Window)> = bufs
+                .iter()
+                .copied()
+                .zip(&chunk.windows)
+                .enumerate()
+                .filter(|(k, _)| !through_out(*k))
+                .map(|(_, b)| b)
+                .collect();
+            launch::dispatch(
+                dev,
+                OP,
+                &kernel,
+                &params,
+                &bindings,
+                chunk.len.div_ceil(u64::from(WORKGROUP_SIZE)),
+            )?;
+        }
+        Ok(())
+    };
+
+    // The wide variant: unpacked dtypes, dense operands at offsets that are
+    // multiples of 4; the last n % 4 elements go to the scalar kernel.
+    let wide = contig
+        && dev.ctx.launch.wide_loads
+        && !packed
+        && n >= 4
+        && dts.iter().all(|&d| !codegen::is_packed(d))
+        && (0..dts.len()).all(|k| kstrides[k][0] == 0 || offsets[k] % 4 == 0);
+    if wide {
+        let wspec = ElementwiseSpec {
+            wide: true,
+            ..spec.clone()
+        };
+        let done = n / 4 * 4;
+        let body = plan(&wspec, 4, 0, n / 4);
+        let tail = if done < n {
+            plan(&spec, 1, done, n - done)
+        } else {
+            Some(Vec::new())
+        };
+        // Both planned before either is recorded: an in-place op must not
+        // run twice over any element.
+        if let (Some(body), Some(tail)) = (body, tail) {
+            record(&wspec, 4, 0, &body)?;
+            return record(&spec, 1, done, &tail);
+        }
+    }
+    let items = if packed {
+        (out_off + n - 1) / lanes - first_word + 1
+    } else {
+        n
+    };
+    if let Some(chunks) = plan(&spec, 1, 0, items) {
+        return record(&spec, 1, 0, &chunks);
+    }
+    if packed {
+        // The inputs of one output word span more than a binding: compute
+        // unpacked, then pack with a contiguous copy.
+        return elementwise_via_unpacked(dev, op, shape, out, inputs);
+    }
+    if aliased.iter().any(|&a| a) {
+        // An aliased input left the output's window: detach it like any
+        // other input on the output's buffer.
         return launch_elementwise(dev, op, shape, out, inputs, n, alias.fallback());
     }
-
-    let key = spec.key();
-    let kernel = launch::kernel(dev, OP, &key, "main", &spec.slots(), || spec.source())?;
-
-    let rank = kshape.len();
-    for chunk in &chunks {
-        let (start, end) = logical(chunk.first, chunk.first + chunk.len);
-        let word0 = if packed {
-            first_word + chunk.first - chunk.windows[0].offset / 4
-        } else {
-            0
-        };
-        let mut params = vec![
-            chunk.len as u32,
-            start as u32,
-            (end - start) as u32,
-            rank as u32,
-            word0 as u32,
-            0,
-            0,
-            0,
-        ];
-        params.extend(kshape.iter().map(|&d| d as u32));
-        let w0 = &chunk.windows[0];
-        for (k, w) in chunk.windows.iter().enumerate() {
-            let elem_offset = if through_out(k) {
-                // Relative to the output's window (same buffer and dtype).
-                w0.elem_offset + offsets[k] as i64 - offsets[0] as i64
-            } else {
-                w.elem_offset
-            };
-            params.push(wrap(elem_offset));
-            params.extend(kstrides[k].iter().map(|&s| wrap(s as i64)));
-        }
-        let bindings: Vec<(&GpuBuffer, &launch::Window)> = bufs
-            .iter()
-            .copied()
-            .zip(&chunk.windows)
-            .enumerate()
-            .filter(|(k, _)| !through_out(*k))
-            .map(|(_, b)| b)
-            .collect();
-        launch::dispatch(
-            dev,
-            OP,
-            &kernel,
-            &params,
-            &bindings,
-            chunk.len.div_ceil(u64::from(WORKGROUP_SIZE)),
-        )?;
-    }
-    Ok(())
+    Err(Error::Device {
+        op: OP,
+        reason: format!("{}: no chunking fits the binding limit", op.name),
+    })
 }
 
 /// Put a packed output's layout in canonical form for the word-owning
@@ -1571,6 +1723,10 @@ fn dense_like(shape: &[usize], strides: &[isize]) -> (Vec<isize>, usize) {
 /// `out`, then convert and pack that into `out`. Gives the same values as
 /// the direct kernel: the conversion to the output dtype is the same, only
 /// later.
+///
+/// The temporary and its packing are an implicit copy in the ledger
+/// (refused inside `no_copies`, like every implicit copy), so that the GPU
+/// layer never moves data behind the ledger's back.
 fn elementwise_via_unpacked(
     dev: &GpuDevice,
     op: &ElementwiseOp,
@@ -1578,13 +1734,17 @@ fn elementwise_via_unpacked(
     out: &GpuView,
     inputs: &[GpuView],
 ) -> Result<()> {
+    const REASON: &str = "a packed output whose inputs span more than one storage binding is \
+                          computed into an unpacked temporary, then packed";
     let tmp_dtype = match op.compute {
         DType::U8 | DType::Bool => DType::U32,
         DType::BF16 => DType::F32,
         other => other,
     };
     let n: usize = shape.iter().product();
-    let tmp = GpuBuffer::empty(dev, (n * tmp_dtype.itemsize()) as u64)?;
+    let bytes = n * tmp_dtype.itemsize();
+    ledger::check_implicit("elementwise", REASON, bytes)?;
+    let tmp = GpuBuffer::empty(dev, bytes as u64)?;
     let (strides, offset) = dense_like(shape, out.strides);
     let tmp_view = GpuView {
         buf: &tmp,
@@ -1597,7 +1757,28 @@ fn elementwise_via_unpacked(
         ..*op
     };
     elementwise(dev, &first, shape, &tmp_view, inputs)?;
-    copy(dev, shape, out, &tmp_view)
+    copy(dev, shape, out, &tmp_view)?;
+    let record = |dt: DType, strides: &[isize], offset: usize| ledger::LayoutRecord {
+        shape: shape.to_vec(),
+        strides: strides
+            .iter()
+            .map(|&s| s * dt.itemsize() as isize)
+            .collect(),
+        offset: offset * dt.itemsize(),
+    };
+    let device = crate::Device::Gpu(dev.clone()).to_string();
+    let kind = ledger::EventKind::Copy { implicit: true };
+    ledger::record(kind, bytes, || ledger::CopyEvent {
+        op: "elementwise",
+        reason: format!("{REASON} ({} as {tmp_dtype}, to {})", op.name, out.dtype),
+        kind,
+        bytes,
+        source: record(tmp_dtype, &strides, offset),
+        result: record(out.dtype, out.strides, out.offset),
+        src_device: device.clone(),
+        dst_device: device,
+    });
+    Ok(())
 }
 
 /// Copy `input` into `out` over `shape`, converting to `out.dtype`

@@ -9,7 +9,8 @@
 //!   bytes between host and device, one transfer each.
 //! - [`elementwise`], [`copy`] and [`reduce`]: strided kernels that read any
 //!   view in place (shape, strides and element offset go in a small
-//!   parameter buffer), with a contiguous fast path.
+//!   parameter buffer), with a contiguous fast path that reads and writes
+//!   four elements per invocation (`vec4` bindings).
 //!
 //! Kernels are recorded, not run: a chain of operations is submitted as one
 //! command buffer when a result is downloaded or [`GpuDevice::flush`] is
@@ -84,4 +85,4 @@ pub use kernels::{
 };
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

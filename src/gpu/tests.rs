@@ -68,6 +68,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                         out: dt,
                         strided,
                         scatter: false,
+                        wide: false,
                         steps: contig_steps(strided, nin, expr.len()),
                         aliased: vec![],
                     };
@@ -102,6 +103,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                     out: to,
                     strided,
                     scatter: false,
+                    wide: false,
                     steps: vec![1, 1],
                     aliased: vec![],
                 });
@@ -113,6 +115,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                     out: to,
                     strided,
                     scatter: false,
+                    wide: false,
                     steps: vec![1, 0, 1],
                     aliased: vec![],
                 });
@@ -125,6 +128,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                     out: to,
                     strided,
                     scatter: false,
+                    wide: false,
                     steps: vec![1, 1, 0],
                     aliased: vec![0],
                 });
@@ -138,10 +142,63 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
         .filter(|s| s.strided && codegen::is_packed(s.out))
         .map(|s| ElementwiseSpec {
             scatter: true,
+            wide: false,
             ..s.clone()
         })
         .collect();
     specs.extend(scattered);
+    // The wide variant of every contiguous spec without packed dtypes.
+    let wide: Vec<ElementwiseSpec> = specs
+        .iter()
+        .filter(|s| {
+            !s.strided
+                && !s.scatter
+                && !codegen::is_packed(s.out)
+                && !s.inputs.iter().any(|&d| codegen::is_packed(d))
+        })
+        .map(|s| ElementwiseSpec {
+            wide: true,
+            ..s.clone()
+        })
+        .collect();
+    specs.extend(wide);
+    // The library functions, in every variant of their dtypes.
+    for strided in [false, true] {
+        for (expr, dtypes) in [
+            (
+                "ipow(x0, x1)",
+                &[DType::I32, DType::U32, DType::I64, DType::U64, DType::U8][..],
+            ),
+            ("exp_f64(x0) + log_f64(x1)", &[DType::F64][..]),
+            (
+                "sin_f64(x0) * cos_f64(x1) + tanh_f64(x0)",
+                &[DType::F64][..],
+            ),
+            ("pow_f64(x0, x1)", &[DType::F64][..]),
+        ] {
+            for &dt in dtypes {
+                let spec = ElementwiseSpec {
+                    name: "lib".into(),
+                    expr: expr.into(),
+                    inputs: vec![dt, dt],
+                    compute: dt,
+                    out: dt,
+                    strided,
+                    scatter: false,
+                    wide: false,
+                    steps: vec![1, 1, 0],
+                    aliased: vec![],
+                };
+                if !strided && !codegen::is_packed(dt) {
+                    specs.push(ElementwiseSpec {
+                        wide: true,
+                        ..spec.clone()
+                    });
+                }
+                specs.push(spec);
+            }
+        }
+    }
     specs
 }
 
@@ -227,6 +284,7 @@ fn aliased_inputs_have_no_binding_and_read_the_output() {
             out,
             strided: true,
             scatter: false,
+            wide: false,
             steps: vec![1, 1, 1],
             aliased: vec![0],
         };
@@ -255,6 +313,7 @@ fn aliased_inputs_have_no_binding_and_read_the_output() {
         out: DType::F32,
         strided: false,
         scatter: false,
+        wide: false,
         steps: vec![1, 1, 1],
         aliased: vec![0],
     };
@@ -278,6 +337,7 @@ fn kernel_names_follow_op_dtype_variant() {
         out: DType::F32,
         strided: false,
         scatter: false,
+        wide: false,
         steps: vec![1, 1, 1],
         aliased: vec![],
     };
@@ -733,7 +793,7 @@ fn a_kernel_that_fails_to_build_is_a_device_error() {
     };
     let e = elementwise(&dev, &bad, &[4], &v(&out), &[v(&buf)]).unwrap_err();
     assert_eq!(e.kind(), crate::ErrorKind::Device, "{e}");
-    assert!(e.to_string().contains("broken_f32_contig"), "{e}");
+    assert!(e.to_string().contains("broken_f32_wide"), "{e}");
     // The device keeps working.
     copy(&dev, &[4], &v(&out), &v(&buf)).unwrap();
     assert_eq!(download(&out, 0, 16).unwrap(), vec![0; 16]);
@@ -1639,7 +1699,10 @@ fn two_d_grid_beyond_65535_workgroups() {
     let per_dim = u64::from(dev.limits().max_compute_workgroups_per_dimension);
     let n = (per_dim * wg + 3 * wg + 5) as usize;
     assert!(n as u64 > per_dim * wg, "needs a 2-D grid");
-    let a: Vec<u32> = (0..n as u32).collect();
+    // The input starts at element 1 of its buffer: not a multiple of 4, so
+    // the one-element-per-invocation kernel runs (the wide kernel would
+    // need a quarter of the workgroups).
+    let a: Vec<u32> = (0..=n as u32).map(|i| i.wrapping_sub(1)).collect();
     let ga = upload(&dev, bytemuck::cast_slice(&a)).unwrap();
     let out = GpuBuffer::empty(&dev, 4 * n as u64).unwrap();
     let t = std::time::Instant::now();
@@ -1662,10 +1725,15 @@ fn two_d_grid_beyond_65535_workgroups() {
             buf: &ga,
             dtype: DType::U32,
             strides: &[1],
-            offset: 0,
+            offset: 1,
         }],
     )
     .unwrap();
+    assert!(
+        kernel_names(&dev).contains(&"affine_u32_contig".to_string()),
+        "{:?}",
+        kernel_names(&dev)
+    );
     let bytes = download(&out, 0, out.size()).unwrap();
     eprintln!(
         "2-D grid: {n} u32 elements, launch + download {:?}",
@@ -1674,6 +1742,119 @@ fn two_d_grid_beyond_65535_workgroups() {
     let got: &[u32] = bytemuck::cast_slice(&bytes);
     for (i, &g) in got.iter().enumerate() {
         assert_eq!(g, (i as u32).wrapping_mul(3).wrapping_add(7), "element {i}");
+    }
+}
+
+/// The names of the kernels `dev` has built.
+fn kernel_names(dev: &GpuDevice) -> Vec<String> {
+    let mut v: Vec<String> = super::context::lock(&dev.ctx.pipelines)
+        .keys()
+        .map(|k| k.name())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn wide_kernel_covers_tails_offsets_broadcasts_and_chunks() {
+    let Some(dev) = gpu_with(GpuOptions::default()) else {
+        return;
+    };
+    // 4 KiB bindings: the wide kernel over windows of a larger buffer.
+    let chunked = gpu_with(GpuOptions {
+        max_binding_size: Some(4096),
+        ..GpuOptions::default()
+    })
+    .expect("a second device");
+    let dense = |dt, n, offset, seed| HostView {
+        dtype: dt,
+        data: sample(dt, n + offset + 3, seed),
+        strides: vec![1],
+        offset,
+    };
+    let scalar = |dt, seed| HostView {
+        dtype: dt,
+        data: sample(dt, 5, seed),
+        strides: vec![0],
+        offset: 2,
+    };
+    for dt in [
+        DType::F32,
+        DType::I32,
+        DType::U32,
+        DType::F16,
+        DType::F64,
+        DType::I64,
+    ] {
+        if !dev.supports(dt) {
+            continue;
+        }
+        for n in [1, 3, 4, 5, 8, 11, 64, 1027, 3001] {
+            for op in &BINOPS {
+                // Aligned (wide, with a scalar tail when n % 4 != 0), a
+                // broadcast scalar, and unaligned offsets (scalar kernel).
+                for (o, a, b) in [
+                    (0, 0, Some(0)),
+                    (4, 8, None),
+                    (1, 0, Some(4)),
+                    (0, 3, Some(0)),
+                ] {
+                    let b = b.map_or_else(|| scalar(dt, 9), |off| dense(dt, n, off, 9));
+                    let (a, out) = (dense(dt, n, a, 7), dense(dt, n, o, 8));
+                    check_binary(&dev, op, dt, &[n], &a, &b, &out);
+                }
+            }
+            let a = dense(dt, n, 8, 7);
+            check_binary(
+                &chunked,
+                &BINOPS[0],
+                dt,
+                &[n],
+                &a,
+                &scalar(dt, 9),
+                &a_like(&a),
+            );
+        }
+        let names = kernel_names(&dev);
+        let s = super::launch::short_name(dt);
+        for want in [
+            format!("add_{s}_wide"),
+            format!("add_{s}_wide_b1"),
+            format!("add_{s}_contig"),
+        ] {
+            assert!(names.contains(&want), "{want} not in {names:?}");
+        }
+        let want = format!("add_{s}_wide_b1");
+        assert!(kernel_names(&chunked).contains(&want), "chunked: no {want}");
+        // In place, wide: x += y and x[:n] += x[n:] (disjoint, aligned).
+        for n in [1024usize, 1027] {
+            let out = dense(dt, n, 4, 3);
+            let y = Src::Own(dense(dt, n, 0, 4));
+            let same = Src::Out {
+                strides: vec![1],
+                offset: 4,
+            };
+            assert_eq!(
+                check_inplace(&dev, &BINOPS[0], dt, &[n], &out, &[same, y]),
+                0
+            );
+            let both = HostView {
+                data: sample(dt, 2 * n + 8, 5),
+                ..dense(dt, n, 0, 0)
+            };
+            let srcs = [
+                Src::Out {
+                    strides: vec![1],
+                    offset: 0,
+                },
+                Src::Out {
+                    strides: vec![1],
+                    offset: n.next_multiple_of(4) + 4,
+                },
+            ];
+            assert_eq!(check_inplace(&dev, &BINOPS[1], dt, &[n], &both, &srcs), 0);
+        }
+        assert!(kernel_names(&dev).iter().any(|k| k.contains("wide_a0_a1")));
     }
 }
 
@@ -2078,24 +2259,37 @@ fn packed_outputs_in_any_layout_under_chunked_bindings_and_2d_grids() {
     let gsrc = upload(&dev, bytemuck::cast_slice(&src)).unwrap();
     let old = sample(DType::U8, rows * cols * 3, 61);
     let img = upload(&dev, &bytes_of(DType::U8, &old)).unwrap();
+    let img_view = GpuView {
+        buf: &img,
+        dtype: DType::U8,
+        strides: &[3 * cols as isize, 3],
+        offset: 1,
+    };
+    let src_view = GpuView {
+        buf: &gsrc,
+        dtype: DType::F32,
+        strides: &[1, rows as isize],
+        offset: 0,
+    };
+    // The temporary is an implicit copy: refused inside `no_copies` (before
+    // anything is allocated), recorded otherwise.
     let before = allocations(&dev);
-    copy(
-        &dev,
-        &[rows, cols],
-        &GpuView {
-            buf: &img,
-            dtype: DType::U8,
-            strides: &[3 * cols as isize, 3],
-            offset: 1,
-        },
-        &GpuView {
-            buf: &gsrc,
-            dtype: DType::F32,
-            strides: &[1, rows as isize],
-            offset: 0,
-        },
-    )
-    .unwrap();
+    let refused = crate::no_copies(|| copy(&dev, &[rows, cols], &img_view, &src_view));
+    assert!(refused
+        .unwrap_err()
+        .to_string()
+        .contains("unpacked temporary"));
+    assert_eq!(allocations(&dev), before);
+    let (done, report) = crate::track(|| copy(&dev, &[rows, cols], &img_view, &src_view));
+    done.unwrap();
+    assert_eq!(report.implicit_copies(), 1, "{report}");
+    assert_eq!(report.copy_bytes(), rows * cols * 4);
+    assert!(
+        report.events()[0]
+            .reason
+            .contains("copy as uint32, to uint8"),
+        "{report}"
+    );
     assert_eq!(allocations(&dev) - before, 1, "one unpacked temporary");
     let got = values_of(DType::U8, &download(&img, 0, img.size()).unwrap());
     let mut want = old.clone();
@@ -2464,7 +2658,7 @@ fn a_chain_of_1000_ops_is_one_submission() {
     }
     assert_eq!(batched, want);
     // The pipeline was compiled once.
-    assert_eq!(dev.cached_pipelines(), 1);
+    assert_eq!(dev.cached_pipelines(), 1, "{:?}", kernel_names(&dev));
 }
 
 #[test]

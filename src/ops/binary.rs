@@ -53,20 +53,20 @@ impl<T: super::math::Math> CpuBinary<T, ()> for BinaryRun<'_> {
 }
 
 /// Fails when a signed-integer power has a negative exponent, as NumPy does.
+///
+/// The minimum is read as a scalar: no conversion array (which the ledger
+/// would show as a copy) is made. For an exponent on a GPU the minimum is
+/// reduced there and its one element downloaded (a transfer in the ledger,
+/// and a wait for the device): a kernel cannot raise an error.
 fn check_int_power(op: BinaryOp, loop_dtype: DType, exponent: &Array) -> Result<()> {
-    // On a GPU, integer power is refused before it runs (see ops::gpu).
-    if op != BinaryOp::Power
-        || loop_dtype.kind() != Kind::Int
-        || exponent.size() == 0
-        || !exponent.device().is_cpu()
-    {
+    if op != BinaryOp::Power || loop_dtype.kind() != Kind::Int || exponent.size() == 0 {
         return Ok(());
     }
-    // The minimum is read as a scalar: no conversion array (which the
-    // ledger would show as a copy) is made.
-    let min = exponent
-        .reduce(super::ReduceOp::Min, super::Axes::All, false)?
-        .item_scalar()?;
+    let mut min = exponent.reduce(super::ReduceOp::Min, super::Axes::All, false)?;
+    if !min.device().is_cpu() {
+        min = min.to_cpu()?;
+    }
+    let min = min.item_scalar()?;
     let min = match min {
         Scalar::Int(v) => v,
         _ => 0,

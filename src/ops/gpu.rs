@@ -7,13 +7,16 @@
 //!
 //! Float results on the GPU: `+ - * /`, `sqrt`, comparisons, `floor`,
 //! `ceil`, `round`, min/max and conversions are exact as on the CPU.
-//! `exp`, `log`, `sin`, `cos`, `tanh` and float `power` use the device's
-//! built-ins, which Vulkan bounds at a few ulp for f32 (3 ulp for exp and
-//! log on lavapipe's LLVM code, 2^-11 absolute for sin/cos in their
-//! primary range); they exist for f16, bf16 and f32 only, since SPIR-V's
-//! extended instructions take no 64-bit floats. Integer `power` runs on the
-//! CPU only. Float `floor_divide` and `remainder` follow NumPy's divmod
-//! formula with WGSL's `%`, which is `x - y * trunc(x / y)` rather than an
+//! `exp`, `log`, `sin`, `cos`, `tanh` and `power` on f16, bf16 and f32 use
+//! the device's built-ins, which Vulkan bounds at a few ulp for f32 (3 ulp
+//! for exp and log on lavapipe's LLVM code, 2^-11 absolute for sin/cos in
+//! their primary range). SPIR-V's extended instructions take no 64-bit
+//! floats, so f64 uses strider's own functions (`shaders/math_f64.wgsl`,
+//! whose header gives their measured error). Integer `power` squares and
+//! wraps exactly as the CPU does (`shaders/ipow.wgsl`); a negative
+//! exponent is refused before the kernel runs (a GPU exponent array costs
+//! one recorded download of its minimum). Float `floor_divide` and
+//! `remainder` follow NumPy's divmod formula with WGSL's `%`, which is `x - y * trunc(x / y)` rather than an
 //! exact fmod: results can differ by an ulp of the quotient.
 
 use super::{BinaryOp, ReduceOp, UnaryOp};
@@ -24,13 +27,6 @@ use crate::gpu::{self, GpuDevice, GpuView};
 use crate::layout::Layout;
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
-
-fn unsupported(op: &str, dtype: DType, why: &str) -> Error {
-    Error::DType {
-        op: "gpu",
-        reason: format!("{op} on {dtype} does not run on the GPU backend{why}; compute it on the CPU (to_cpu())"),
-    }
-}
 
 fn nan_max(a: &str, b: &str, c: DType) -> String {
     match c.kind() {
@@ -103,7 +99,10 @@ impl BinaryOp {
                     // sign for integral exponents, as C's pow does.
                     "select(pow(abs(x0), x1) * select(C(1), C(-1), fract(x1 * C(0.5)) != C(0)), pow(x0, x1), x0 >= C(0) || fract(x1) != C(0))".into()
                 }
-                _ => return Err(unsupported("power", c, " (WGSL has no integer or 64-bit power)")),
+                DType::F64 => "pow_f64(x0, x1)".into(),
+                // Integers: by squaring, wrapping (shaders/ipow.wgsl);
+                // negative exponents are refused on the host first.
+                _ => "ipow(x0, x1)".into(),
             },
             BinaryOp::Maximum => nan_max("x0", "x1", c),
             BinaryOp::Minimum => nan_min("x0", "x1", c),
@@ -148,13 +147,6 @@ impl UnaryOp {
             UnaryOp::Round => "round(x0)".into(),
             UnaryOp::Sqrt => "sqrt(x0)".into(),
             UnaryOp::Exp | UnaryOp::Log | UnaryOp::Sin | UnaryOp::Cos | UnaryOp::Tanh => {
-                if c == DType::F64 {
-                    return Err(unsupported(
-                        self.name(),
-                        c,
-                        " (SPIR-V's extended instructions take no 64-bit floats)",
-                    ));
-                }
                 let f = match self {
                     UnaryOp::Exp => "exp",
                     UnaryOp::Log => "log",
@@ -162,7 +154,13 @@ impl UnaryOp {
                     UnaryOp::Cos => "cos",
                     _ => "tanh",
                 };
-                format!("{f}(x0)")
+                // SPIR-V's extended instructions take no 64-bit floats:
+                // f64 uses shaders/math_f64.wgsl.
+                if c == DType::F64 {
+                    format!("{f}_f64(x0)")
+                } else {
+                    format!("{f}(x0)")
+                }
             }
             UnaryOp::LogicalNot if k == Kind::Bool => "!x0".into(),
             UnaryOp::LogicalNot => "select(C(0), C(1), x0 == C(0))".into(),
