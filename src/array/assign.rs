@@ -141,7 +141,7 @@ impl Array {
         }
         #[cfg(feature = "gpu")]
         if self.gpu_buffer().is_some() {
-            return self.assign_via_host(index, value);
+            return self.assign_on_device(index, value);
         }
         let fancy = self.fancy_index(op, index)?;
         let value = value_array(op, value, self)?;
@@ -155,14 +155,98 @@ impl Array {
         plan.copy(op, self, &value, false)
     }
 
-    /// Advanced assignment into a GPU array, done on the host: the bytes the
+    /// Advanced assignment into a GPU array on its device. The index arrays
+    /// come to the host (recorded transfers for those on a GPU), where they
+    /// are bounds-checked and turned into (destination, source) element
+    /// pairs, the last one for each destination, grouped by destination
+    /// word; the pairs go up (one recorded transfer, 8 bytes a pair, plus 4
+    /// bytes a word), and a scatter kernel writes the values, converting
+    /// them to the destination's dtype. A value on the host goes up first
+    /// (a recorded transfer); one overlapping the destination is copied
+    /// first (a recorded implicit copy), as on the CPU.
+    ///
+    /// A destination or value buffer larger than one storage binding, or
+    /// with more than 2^32 elements, is assigned through the host instead.
+    #[cfg(feature = "gpu")]
+    fn assign_on_device(&self, index: &[IndexItem], value: Operand<'_>) -> Result<()> {
+        let op = "assign";
+        let items = super::fancy::items_on_host(index)?;
+        let fancy = self.fancy_index(op, &items)?;
+        let value = value_array(op, value, self)?;
+        let value = fit_value(op, &value, &fancy.result_shape(op)?)?;
+        let plan = fancy.plan(op)?;
+        let device = self.device();
+        let value = if value.device().is_cpu() {
+            value.to_device(&device)?
+        } else if value.device() != device {
+            return Err(Error::Device {
+                op,
+                reason: format!(
+                    "the value is on {} but the destination is on {device}; move one with \
+                     to_device()",
+                    value.device()
+                ),
+            });
+        } else if value.buffer_id() == self.buffer_id() && value.shares_memory(self) {
+            value.copy_implicit(op, "the source overlaps the destination")?
+        } else {
+            value
+        };
+        let (Some(dst_buf), Some(src_buf)) = (self.gpu_buffer(), value.gpu_buffer()) else {
+            return self.assign_via_host(&items, Operand::Array(&value));
+        };
+        let dev = dst_buf.device().clone();
+        let fits = |b: &crate::gpu::GpuBuffer, len: usize| {
+            b.size() <= dev.max_binding_size() && len <= u32::MAX as usize
+        };
+        if !fits(dst_buf, self.buf.len()) || !fits(src_buf, value.buf.len()) {
+            return self.assign_via_host(&items, Operand::Array(&value));
+        }
+        let entries = plan.scatter_entries(value.layout());
+        if entries.is_empty() {
+            return Ok(());
+        }
+        // One segment per destination word (entries are sorted).
+        let lanes = crate::gpu::elements_per_word(self.dtype());
+        let mut starts: Vec<u32> = Vec::new();
+        let mut word = None;
+        for (k, &(d, _)) in entries.iter().enumerate() {
+            if word != Some(d / lanes) {
+                word = Some(d / lanes);
+                starts.push(k as u32);
+            }
+        }
+        let segments = starts.len() as u64;
+        starts.push(entries.len() as u32);
+        let flat: Vec<u32> = entries.iter().flat_map(|&(d, s)| [d, s]).collect();
+        let n = flat.len();
+        let flat = Array::from_vec(flat, &[n])?.to_device(&device)?;
+        let m = starts.len();
+        let starts = Array::from_vec(starts, &[m])?.to_device(&device)?;
+        let (Some(entries_buf), Some(starts_buf)) = (flat.gpu_buffer(), starts.gpu_buffer()) else {
+            return self.assign_via_host(&items, Operand::Array(&value));
+        };
+        crate::gpu::scatter(
+            &dev,
+            self.dtype(),
+            dst_buf,
+            value.dtype(),
+            src_buf,
+            entries_buf,
+            starts_buf,
+            segments,
+        )
+    }
+
+    /// Advanced assignment into a GPU array through the host: the bytes the
     /// view spans come down (strides kept), the assignment runs on the CPU,
-    /// and the same bytes go back up (each move a recorded transfer). No GPU
-    /// scatter kernel for index arrays exists yet.
+    /// and the same bytes go back up (each move a recorded transfer). For
+    /// buffers too large for one storage binding; `index` is already on
+    /// the host.
     #[cfg(feature = "gpu")]
     fn assign_via_host(&self, index: &[IndexItem], value: Operand<'_>) -> Result<()> {
         let host = self.download_extent("assign")?;
-        let items = super::fancy::items_on_host(index)?;
+        let items = index.to_vec();
         match value {
             Operand::Array(a) => host.assign(&items, &a.to_cpu()?)?,
             Operand::Scalar(s) => host.assign(&items, s)?,

@@ -136,7 +136,7 @@ impl Array {
         }
         #[cfg(feature = "gpu")]
         if self.gpu_buffer().is_some() {
-            return self.index_via_host(items);
+            return self.index_on_device(items);
         }
         self.require_cpu(op)?;
         let plan = self.fancy_plan(op, items)?;
@@ -146,19 +146,66 @@ impl Array {
         Ok(out)
     }
 
-    /// Advanced indexing of a GPU array, done on the host: the source comes
-    /// down, is indexed on the CPU, and the result goes back up (each move a
-    /// recorded transfer). Advanced indexing always copies, so this costs two
-    /// transfers more than a device kernel would; no GPU gather kernel for
-    /// index arrays exists yet.
+    /// Advanced indexing of a GPU array on its device. The index arrays
+    /// come to the host (a recorded transfer for each one on a GPU): their
+    /// values are bounds-checked there, as NumPy raises `IndexError` before
+    /// anything moves, and turned into a table holding the source element
+    /// of each result element (`u32`, uploaded: one recorded transfer of 4
+    /// bytes per result element); a gather kernel then fills the result.
+    /// The source itself never leaves the device.
+    ///
+    /// A source buffer larger than one storage binding, or with more than
+    /// 2^32 elements, is indexed through the host instead (the source's
+    /// extent comes down, the result goes up; both recorded).
+    #[cfg(feature = "gpu")]
+    fn index_on_device(&self, items: &[IndexItem]) -> Result<Array> {
+        let op = "index";
+        let host_items = items_on_host(items)?;
+        let Some(g) = self.gpu_buffer() else {
+            return Err(self.not_on_gpu(op));
+        };
+        let dev = g.device().clone();
+        if g.size() > dev.max_binding_size() || self.buf.len() > u32::MAX as usize {
+            return self.index_via_host(&host_items);
+        }
+        let plan = self.fancy_plan(op, &host_items)?;
+        let device = self.device();
+        let out = Array::alloc_on(&device, op, plan.layout.clone(), self.dtype())?;
+        let n = out.size();
+        let table = plan.gather_table(&plan.layout, n);
+        let table = Array::from_vec(table, &[n])?.to_device(&device)?;
+        let (Some(out_buf), Some(table_buf)) = (out.gpu_buffer(), table.gpu_buffer()) else {
+            return Err(self.not_on_gpu(op));
+        };
+        crate::gpu::gather(&dev, self.dtype(), out_buf, g, table_buf, n as u64)?;
+        self.record_copy(op, "advanced indexing always copies", false, &out);
+        Ok(out)
+    }
+
+    /// The error for a GPU path that met an array off the GPU.
+    #[cfg(feature = "gpu")]
+    fn not_on_gpu(&self, op: &'static str) -> Error {
+        Error::Device {
+            op,
+            reason: format!(
+                "an array of shape {} expected on a GPU is on {}",
+                fmt_shape(self.shape()),
+                self.device()
+            ),
+        }
+    }
+
+    /// Advanced indexing of a GPU array through the host: the source's
+    /// extent comes down, is indexed on the CPU, and the result goes back
+    /// up (each move a recorded transfer). For sources too large for one
+    /// storage binding; `items` are already on the host.
     #[cfg(feature = "gpu")]
     fn index_via_host(&self, items: &[IndexItem]) -> Result<Array> {
         let device = self.device();
         // The layouts come down as they are: NumPy's result layout depends
         // on the source's and the index arrays' strides.
         let host = self.download_extent("index")?;
-        let host_items = items_on_host(items)?;
-        host.index(&host_items)?.to_device(&device)
+        host.index(items)?.to_device(&device)
     }
 
     /// Builds the plan of an advanced index.
@@ -468,6 +515,80 @@ pub(crate) fn offsets(shape: &[usize], strides: &[isize]) -> Vec<isize> {
 }
 
 impl FancyPlan {
+    /// Element offsets of the index positions, split into an outer part
+    /// (per position of the broadcast index shape B, in C order) and an
+    /// inner part (per position of the other axes, in C order):
+    /// `[result outer, view outer, result inner, view inner]`. Result
+    /// offsets are in `result` (broadcast to the result shape), view
+    /// offsets in the indexed array's buffer; the element at (outer `i`,
+    /// inner `j`) is at `outer[i] + inner[j]` on each side.
+    pub(crate) fn offset_tables(&self, result: &Layout) -> [Vec<isize>; 4] {
+        let v = &self.view;
+        let sub_shape: Vec<usize> = self.sub_axes.iter().map(|&d| v.shape()[d]).collect();
+        let sub_strides: Vec<isize> = self.sub_axes.iter().map(|&d| v.strides()[d]).collect();
+        let v_inner = offsets(&sub_shape, &sub_strides);
+        let v_outer: Vec<isize> = self
+            .b_offsets
+            .iter()
+            .map(|&o| o + v.offset() as isize)
+            .collect();
+        let rs = result.broadcast_strides(&self.shape);
+        let bnd = self.b_shape.len();
+        let r_b_strides = &rs[self.b_pos..self.b_pos + bnd];
+        let r_sub_strides: Vec<isize> = rs[..self.b_pos]
+            .iter()
+            .chain(&rs[self.b_pos + bnd..])
+            .copied()
+            .collect();
+        let r_inner = offsets(&sub_shape, &r_sub_strides);
+        let r_outer: Vec<isize> = offsets(&self.b_shape, r_b_strides)
+            .into_iter()
+            .map(|o| o + result.offset() as isize)
+            .collect();
+        [r_outer, v_outer, r_inner, v_inner]
+    }
+
+    /// For a gather into a fresh result laid out as `result` (dense, `n`
+    /// elements): the source element of each result element, by its
+    /// position in the result's buffer.
+    #[cfg(feature = "gpu")]
+    pub(crate) fn gather_table(&self, result: &Layout, n: usize) -> Vec<u32> {
+        let [r_outer, v_outer, r_inner, v_inner] = self.offset_tables(result);
+        let mut table = vec![0u32; n];
+        for (ro, vo) in r_outer.iter().zip(&v_outer) {
+            for (ri, vi) in r_inner.iter().zip(&v_inner) {
+                table[(ro + ri) as usize] = (vo + vi) as u32;
+            }
+        }
+        table
+    }
+
+    /// For an assignment from `value` (laid out as `value`, broadcast to the
+    /// result shape): (destination element, source element) pairs, the
+    /// last one for each destination (the last write wins, in the order
+    /// the CPU writes), sorted by destination.
+    #[cfg(feature = "gpu")]
+    pub(crate) fn scatter_entries(&self, value: &Layout) -> Vec<(u32, u32)> {
+        let [r_outer, v_outer, r_inner, v_inner] = self.offset_tables(value);
+        let mut entries = Vec::with_capacity(v_outer.len() * v_inner.len());
+        for (ro, vo) in r_outer.iter().zip(&v_outer) {
+            for (ri, vi) in r_inner.iter().zip(&v_inner) {
+                entries.push(((vo + vi) as u32, (ro + ri) as u32));
+            }
+        }
+        // A stable sort keeps repeated destinations in write order; keep
+        // the last of each run.
+        entries.sort_by_key(|e| e.0);
+        let mut kept: Vec<(u32, u32)> = Vec::with_capacity(entries.len());
+        for e in entries {
+            match kept.last_mut() {
+                Some(last) if last.0 == e.0 => *last = e,
+                _ => kept.push(e),
+            }
+        }
+        kept
+    }
+
     /// Copies between the indexed positions of `view_side` (an array over
     /// the buffer of the indexed array with layout `self.view`) and
     /// `result_side` (an array of the result's shape, possibly broadcast).
@@ -480,34 +601,7 @@ impl FancyPlan {
         result_side: &Array,
         gather: bool,
     ) -> Result<()> {
-        let v = &self.view;
-        let sub_shape: Vec<usize> = self.sub_axes.iter().map(|&d| v.shape()[d]).collect();
-        let v_inner = offsets(
-            &sub_shape,
-            &self
-                .sub_axes
-                .iter()
-                .map(|&d| v.strides()[d])
-                .collect::<Vec<_>>(),
-        );
-        let v_outer: Vec<isize> = self
-            .b_offsets
-            .iter()
-            .map(|&o| o + v.offset() as isize)
-            .collect();
-        let rs = result_side.layout().broadcast_strides(&self.shape);
-        let bnd = self.b_shape.len();
-        let r_b_strides = &rs[self.b_pos..self.b_pos + bnd];
-        let r_sub_strides: Vec<isize> = rs[..self.b_pos]
-            .iter()
-            .chain(&rs[self.b_pos + bnd..])
-            .copied()
-            .collect();
-        let r_inner = offsets(&sub_shape, &r_sub_strides);
-        let r_outer: Vec<isize> = offsets(&self.b_shape, r_b_strides)
-            .into_iter()
-            .map(|o| o + result_side.layout().offset() as isize)
-            .collect();
+        let [r_outer, v_outer, r_inner, v_inner] = self.offset_tables(result_side.layout());
         let (dst, src) = if gather {
             (result_side, view_side)
         } else {

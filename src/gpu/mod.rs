@@ -11,6 +11,8 @@
 //!   view in place (shape, strides and element offset go in a small
 //!   parameter buffer), with a contiguous fast path that reads and writes
 //!   four elements per invocation (`vec4` bindings).
+//! - [`gather`] and [`scatter`]: advanced indexing (`x[idx]`,
+//!   `x[idx] = v`) from element tables built on the host.
 //!
 //! Kernels are recorded, not run: a chain of operations is submitted as one
 //! command buffer when a result is downloaded or [`GpuDevice::flush`] is
@@ -72,6 +74,7 @@
 mod buffer;
 mod codegen;
 mod context;
+mod indexing;
 mod kernels;
 mod launch;
 pub mod template;
@@ -80,9 +83,23 @@ pub use buffer::{download, upload, GpuBuffer};
 pub use context::{
     AdapterInfo, GpuDevice, GpuOptions, DEFAULT_BATCH_LIMIT, DEFAULT_POOL_LIMIT, WORKGROUP_SIZE,
 };
+pub use indexing::{gather, scatter};
 pub use kernels::{
     copy, elementwise, needs_detach, reduce, ElementwiseOp, GpuView, ReduceOp, MAX_INPUTS,
 };
+
+/// Elements of `dtype` per 32-bit word in device memory: 4 for `uint8`
+/// and `bool`, 2 for `bfloat16`, 1 for every other dtype (which is not
+/// packed). Kernels that write packed dtypes own whole words.
+///
+/// ```
+/// use strider::DType;
+/// assert_eq!(strider::gpu::elements_per_word(DType::U8), 4);
+/// assert_eq!(strider::gpu::elements_per_word(DType::F16), 1);
+/// ```
+pub fn elements_per_word(dtype: crate::DType) -> u32 {
+    codegen::lanes(dtype)
+}
 
 #[cfg(test)]
 pub(crate) mod tests;

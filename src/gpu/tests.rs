@@ -242,6 +242,22 @@ fn reduce_specs() -> Vec<ReduceSpec> {
 }
 
 #[test]
+fn every_gather_and_scatter_variant_validates() {
+    let mut count = 0;
+    for dt in DType::ALL {
+        let src = super::indexing::gather_source(dt).unwrap();
+        validate(&format!("gather_{dt}"), &src).unwrap();
+        count += 1;
+        for from in DType::ALL {
+            let src = super::indexing::scatter_source(dt, from).unwrap();
+            validate(&format!("scatter_{from}_to_{dt}"), &src).unwrap();
+            count += 1;
+        }
+    }
+    assert_eq!(count, 110);
+}
+
+#[test]
 fn every_elementwise_variant_validates() {
     let specs = elementwise_specs();
     let mut names = HashSet::new();
