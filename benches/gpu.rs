@@ -4,7 +4,9 @@
 //!    and read back once, against the same chain reading back after every op;
 //! 2. upload (`to_device`) and download (`to_cpu`) GB/s of a 64 MiB f32
 //!    array, against a host `copy_from_slice` of the same size;
-//! 3. GB/s of large elementwise ops (16M f32), end to end.
+//! 3. GB/s of large elementwise ops (16M f32), end to end, with the wide
+//!    (vec4) contiguous kernels and, for `add_into`, with one element per
+//!    invocation (`GpuOptions::wide_loads = false`) for comparison.
 //!
 //! ```text
 //! cargo bench --bench gpu              # full run
@@ -294,6 +296,25 @@ fn main() -> Res<()> {
             sync(&out)
         },
     )?;
+    // The same op with one element per invocation (no vec4 loads), on a
+    // second device of the same adapter: the wide kernels' gain.
+    let narrow_dev = Device::Gpu(strider::gpu::GpuDevice::new(strider::gpu::GpuOptions {
+        wide_loads: false,
+        ..Default::default()
+    })?);
+    let (na, nb) = (
+        a.to_cpu()?.to_device(&narrow_dev)?,
+        b.to_cpu()?.to_device(&narrow_dev)?,
+    );
+    let nout = out.to_cpu()?.to_device(&narrow_dev)?;
+    elementwise(
+        format!("`a.add_into(&b, &out)`, one element per invocation, {shape}"),
+        3 * eb,
+        &mut || {
+            na.add_into(&nb, &nout)?;
+            sync(&nout)
+        },
+    )?;
     elementwise(format!("`a.multiply(2.0)`, {shape}"), 2 * eb, &mut || {
         sync(&a.multiply(2.0)?)
     })?;
@@ -304,6 +325,11 @@ fn main() -> Res<()> {
     let (ha, hb) = (a.to_cpu()?, b.to_cpu()?);
     for (name, g, c) in [
         ("add", a.add(&b)?, ha.add(&hb)?),
+        (
+            "add_into, one element per invocation",
+            nout.clone(),
+            ha.add(&hb)?,
+        ),
         ("multiply", a.multiply(2.0)?, ha.multiply(2.0)?),
         ("add transposed", a.add(&b.t())?, ha.add(&hb.t())?),
     ] {
