@@ -125,6 +125,142 @@ fn integer_arithmetic_wraps_and_divides_like_numpy() {
 }
 
 #[test]
+fn float_floor_divide_and_remainder_are_the_cpus_bit_for_bit() {
+    // Quotients beyond the format's precision (where x - y * trunc(x / y)
+    // loses the remainder), signed zeros, infinities, NaN, zero divisors,
+    // tiny and huge operands, and a sweep of ordinary pairs.
+    let mut pairs: Vec<(f64, f64)> = vec![
+        (1e10, 3.0),
+        (-1e10, 3.0),
+        (1e10, -3.0),
+        (3.4e38, 1.1e-38),
+        (1e300, 7.0),
+        (-1e300, 1e-300),
+        (5.5, -2.0),
+        (-5.5, 2.0),
+        (-0.0, 3.0),
+        (0.0, -3.0),
+        (-4.0, 2.0),
+        (4.0, -2.0),
+        (7.0, 7.0),
+        (-7.0, 7.0),
+        (1e-30, 1e30),
+        (-1e-30, 1e30),
+        (f64::INFINITY, 2.0),
+        (2.0, f64::INFINITY),
+        (-2.0, f64::INFINITY),
+        (2.0, f64::NEG_INFINITY),
+        (f64::NAN, 1.0),
+        (1.0, f64::NAN),
+        (1.0, 0.0),
+        (-1.0, 0.0),
+        (0.0, 0.0),
+        (1.0, -0.0),
+    ];
+    for i in 0..200 {
+        let x = ((i * 7919) % 2001) as f64 * 0.37 - 370.0;
+        let y = ((i * 104_729) % 97) as f64 * 0.53 - 25.0;
+        pairs.push((x, y));
+        pairs.push((x * 1e7, y * 1e-3));
+    }
+    let (xs, ys): (Vec<f64>, Vec<f64>) = pairs.into_iter().unzip();
+    let n = xs.len();
+    let bits = |a: &Array| -> Vec<u64> {
+        let a = a.to_cpu().unwrap().astype(DType::F64).unwrap();
+        a.to_vec::<f64>()
+            .unwrap()
+            .iter()
+            .map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() })
+            .collect()
+    };
+    for dt in [DType::F32, DType::F64, DType::F16, DType::BF16] {
+        let x = f64s(&xs).astype(dt).unwrap();
+        let y = f64s(&ys).astype(dt).unwrap();
+        let want_q = bits(&x.floor_divide(&y).unwrap());
+        let want_r = bits(&x.remainder(&y).unwrap());
+        each(|d| {
+            if !d.as_gpu().is_none_or(|g| g.supports(dt)) {
+                return;
+            }
+            let (gx, gy) = (on(d, x.clone()), on(d, y.clone()));
+            let q = bits(&gx.floor_divide(&gy).unwrap());
+            let r = bits(&gx.remainder(&gy).unwrap());
+            for i in 0..n {
+                assert_eq!(
+                    q[i], want_q[i],
+                    "{dt} floor_divide({}, {}) on {d}",
+                    xs[i], ys[i]
+                );
+                assert_eq!(
+                    r[i], want_r[i],
+                    "{dt} remainder({}, {}) on {d}",
+                    xs[i], ys[i]
+                );
+            }
+        });
+    }
+}
+
+#[test]
+fn nan_compares_unequal_and_is_true_as_a_bool() {
+    // NumPy: NaN != x is True, NaN == x, NaN < x are False; NaN is truthy.
+    // (On the GPU, WGSL's `!=` is an ordered comparison; strider writes
+    // these as `!(a == b)`.)
+    let xs = [f64::NAN, 1.0, f64::NAN, 0.0];
+    let ys = [f64::NAN, f64::NAN, 2.0, 0.0];
+    for dt in [DType::F32, DType::F64, DType::F16, DType::BF16] {
+        each(|d| {
+            if !d.as_gpu().is_none_or(|g| g.supports(dt)) {
+                return;
+            }
+            let x = on(d, f64s(&xs).astype(dt).unwrap());
+            let y = on(d, f64s(&ys).astype(dt).unwrap());
+            let b = |a: Array| a.to_cpu().unwrap().to_vec::<bool>().unwrap();
+            assert_eq!(
+                b(x.not_equal(&y).unwrap()),
+                [true, true, true, false],
+                "{dt} on {d}"
+            );
+            assert_eq!(
+                b(x.equal(&y).unwrap()),
+                [false, false, false, true],
+                "{dt} on {d}"
+            );
+            assert_eq!(
+                b(x.less(&y).unwrap()),
+                [false, false, false, false],
+                "{dt} on {d}"
+            );
+            assert_eq!(
+                b(x.astype(DType::Bool).unwrap()),
+                [true, true, true, false],
+                "{dt} on {d}"
+            );
+            assert_eq!(
+                b(x.logical_and(&y).unwrap()),
+                [true, true, true, false],
+                "{dt} on {d}"
+            );
+            assert_eq!(
+                b(x.logical_not().unwrap()),
+                [false, false, false, true],
+                "{dt} on {d}"
+            );
+            let nan = on(d, f64s(&[f64::NAN]).astype(dt).unwrap());
+            for op in [ReduceOp::Any, ReduceOp::All] {
+                let r = nan.reduce(op, Axes::All, false).unwrap();
+                assert_eq!(b(r), [true], "{op:?} of NaN, {dt} on {d}");
+            }
+            let pick = where_(&nan, 1.0, 2.0).unwrap().to_cpu().unwrap();
+            assert_eq!(
+                pick.astype(DType::F64).unwrap().to_vec::<f64>().unwrap(),
+                [1.0]
+            );
+        });
+    }
+}
+
+#[test]
 fn float_division_by_zero_gives_inf_and_nan() {
     each(|d| {
         let a = on(d, f64s(&[1.0, -1.0, 0.0]));

@@ -12,33 +12,62 @@
 use crate::dtype::DType;
 
 /// WGSL library fragments under `shaders/`, pasted into a kernel (at its
-/// `helpers` placeholder) when its expression calls one of their functions.
-const LIBRARY: [(&[&str], &str); 2] = [
+/// `helpers` placeholder) when its expression, or a fragment already
+/// pasted, calls one of the functions listed with them.
+const LIBRARY: [(&[&str], &str); 4] = [
     (&["ipow"], include_str!("../../shaders/ipow.wgsl")),
     (
         &[
-            "exp_f64", "log_f64", "sin_f64", "cos_f64", "tanh_f64", "pow_f64",
+            "exp_f64",
+            "log_f64",
+            "sin_f64",
+            "cos_f64",
+            "tanh_f64",
+            "pow_f64",
+            "m64_frexp",
+            "m64_nan",
         ],
         include_str!("../../shaders/math_f64.wgsl"),
     ),
+    (
+        &["fmod_f32", "floor_divide_f32", "remainder_f32"],
+        include_str!("../../shaders/divmod_f32.wgsl"),
+    ),
+    (
+        &["fmod_f64", "floor_divide_f64", "remainder_f64"],
+        include_str!("../../shaders/divmod_f64.wgsl"),
+    ),
 ];
 
-/// The library fragments that `expr` needs, each once: a fragment is
-/// included when `expr` calls (`name(`) one of the functions it defines.
+/// Whether `src` calls `name` (the identifier, then `(`).
+fn calls(src: &str, name: &str) -> bool {
+    src.match_indices(name).any(|(at, _)| {
+        let before = src[..at].chars().next_back();
+        let after = src[at + name.len()..].trim_start();
+        !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') && after.starts_with('(')
+    })
+}
+
+/// The library fragments that `expr` needs, each once, with the fragments
+/// those need in turn.
 pub(crate) fn helpers(expr: &str) -> String {
-    let calls = |name: &str| {
-        expr.match_indices(name).any(|(at, _)| {
-            let before = expr[..at].chars().next_back();
-            let after = expr[at + name.len()..].trim_start();
-            !before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') && after.starts_with('(')
-        })
-    };
-    LIBRARY
-        .iter()
-        .filter(|(names, _)| names.iter().any(|n| calls(n)))
-        .map(|(_, src)| *src)
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut included = [false; LIBRARY.len()];
+    let mut scanned = expr.to_string();
+    let mut out = Vec::new();
+    loop {
+        let mut grew = false;
+        for (i, (names, src)) in LIBRARY.iter().enumerate() {
+            if !included[i] && names.iter().any(|n| calls(&scanned, n)) {
+                included[i] = true;
+                scanned.push_str(src);
+                out.push(*src);
+                grew = true;
+            }
+        }
+        if !grew {
+            return out.join("\n");
+        }
+    }
 }
 
 /// The WGSL type that holds a value of `dt` inside a shader.
@@ -130,7 +159,13 @@ pub(crate) fn convert(from: DType, to: DType, e: &str) -> String {
     };
     let t = rep(to);
     if to == DType::Bool {
-        return format!("({e} != {}(0))", rep(from));
+        // Floats as `!(x == 0)`: WGSL's `!=` compiles to an ordered
+        // comparison, false for NaN, and NaN is true as a bool.
+        return if from.is_float() {
+            format!("!({e} == {}(0))", rep(from))
+        } else {
+            format!("({e} != {}(0))", rep(from))
+        };
     }
     if from == DType::Bool {
         return format!("select({t}(0), {t}(1), {e})");
@@ -173,13 +208,19 @@ mod tests {
         assert!(helpers("my_ipow(x0)").is_empty());
         let f64s = helpers("exp_f64(x0) + log_f64(x1)");
         assert_eq!(f64s.matches("fn exp_f64(").count(), 1);
+        // divmod_f64 calls m64_frexp: math_f64 comes along, once.
+        let dm = helpers("remainder_f64(x0, x1) + exp_f64(x0)");
+        assert!(dm.contains("fn fmod_f64("));
+        assert_eq!(dm.matches("fn m64_frexp(").count(), 1);
+        assert!(!helpers("remainder_f32(x0, x1)").contains("m64_"));
     }
 
     #[test]
     fn conversions_read_as_expected() {
         assert_eq!(convert(DType::F32, DType::F32, "x"), "x");
         assert_eq!(convert(DType::I32, DType::F32, "x"), "f32((x))");
-        assert_eq!(convert(DType::F32, DType::Bool, "x"), "((x) != f32(0))");
+        assert_eq!(convert(DType::F32, DType::Bool, "x"), "!((x) == f32(0))");
+        assert_eq!(convert(DType::I32, DType::Bool, "x"), "((x) != i32(0))");
         assert_eq!(
             convert(DType::Bool, DType::I64, "x"),
             "select(i64(0), i64(1), (x))"

@@ -175,6 +175,14 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                 &[DType::F64][..],
             ),
             ("pow_f64(x0, x1)", &[DType::F64][..]),
+            (
+                "C(floor_divide_f32(f32(x0), f32(x1))) + C(remainder_f32(f32(x0), f32(x1)))",
+                &[DType::F32, DType::F16, DType::BF16][..],
+            ),
+            (
+                "floor_divide_f64(x0, x1) * remainder_f64(x0, x1)",
+                &[DType::F64][..],
+            ),
         ] {
             for &dt in dtypes {
                 let spec = ElementwiseSpec {

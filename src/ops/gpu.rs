@@ -16,8 +16,9 @@
 //! wraps exactly as the CPU does (`shaders/ipow.wgsl`); a negative
 //! exponent is refused before the kernel runs (a GPU exponent array costs
 //! one recorded download of its minimum). Float `floor_divide` and
-//! `remainder` follow NumPy's divmod formula with WGSL's `%`, which is `x - y * trunc(x / y)` rather than an
-//! exact fmod: results can differ by an ulp of the quotient.
+//! `remainder` use an exact fmod and NumPy's divmod formula
+//! (`shaders/divmod_f32.wgsl`, `divmod_f64.wgsl`), as the CPU: the same
+//! bits (WGSL's own `%` on floats, `x - y * trunc(x / y)`, is not exact).
 
 use super::{BinaryOp, ReduceOp, UnaryOp};
 use crate::array::Array;
@@ -44,6 +45,17 @@ fn nan_min(a: &str, b: &str, c: DType) -> String {
     }
 }
 
+/// NumPy's float `floor_divide` or `remainder` (`shaders/divmod_f32.wgsl`,
+/// `divmod_f64.wgsl`: an exact fmod, then NumPy's divmod); f16 and bf16
+/// compute in f32 and round once, as on the CPU.
+fn float_divmod(f: &str, c: DType) -> String {
+    if c == DType::F64 {
+        format!("{f}_f64(x0, x1)")
+    } else {
+        format!("C({f}_f32(f32(x0), f32(x1)))")
+    }
+}
+
 fn compare(op: BinaryOp, c: DType) -> String {
     if c == DType::Bool {
         return match op {
@@ -55,6 +67,11 @@ fn compare(op: BinaryOp, c: DType) -> String {
             _ => "x0 || !x1",
         }
         .to_string();
+    }
+    if op == BinaryOp::NotEqual && c.is_float() {
+        // WGSL's `!=` compiles to an ordered comparison (false when either
+        // side is NaN); NumPy's is true there.
+        return "select(C(0), C(1), !(x0 == x1))".to_string();
     }
     let sym = match op {
         BinaryOp::Equal => "==",
@@ -82,16 +99,12 @@ impl BinaryOp {
             BinaryOp::FloorDivide => match k {
                 Kind::Int => "select(select(x0 / x1, x0 / x1 - C(1), (x0 % x1 != C(0)) && ((x0 < C(0)) != (x1 < C(0)))), C(0), x1 == C(0))".into(),
                 Kind::UInt => "select(x0 / x1, C(0), x1 == C(0))".into(),
-                _ => {
-                    let m = "(x0 % x1)";
-                    let d = format!("select((x0 - {m}) / x1, (x0 - {m}) / x1 - C(1), ({m} != C(0)) && ((x1 < C(0)) != ({m} < C(0))))");
-                    format!("select(floor({d}) + select(C(0), C(1), {d} - floor({d}) > C(0.5)), x0 / x1, x1 == C(0))")
-                }
+                _ => float_divmod("floor_divide", c),
             },
             BinaryOp::Remainder => match k {
                 Kind::Int => "select(select(x0 % x1, x0 % x1 + x1, (x0 % x1 != C(0)) && ((x0 % x1 < C(0)) != (x1 < C(0)))), C(0), x1 == C(0))".into(),
                 Kind::UInt => "select(x0 % x1, C(0), x1 == C(0))".into(),
-                _ => "select(x0 % x1, x0 % x1 + x1, (x0 % x1 != C(0)) && ((x1 < C(0)) != (x0 % x1 < C(0))))".into(),
+                _ => float_divmod("remainder", c),
             },
             BinaryOp::Power => match c {
                 DType::F16 | DType::BF16 | DType::F32 => {
