@@ -13,26 +13,10 @@ use strider::gpu::{GpuDevice, GpuOptions};
 use strider::{s, Array, DType, Device, ErrorKind, IndexItem, SliceItem};
 
 mod common;
-use common::values;
+use common::{sample, values};
 
 fn gpu() -> Option<Device> {
     common::gpu_or_skip("GPU advanced-indexing test")
-}
-
-/// A CPU array of `shape` and `dt` with varied values, exact in every dtype.
-fn sample(dt: DType, shape: &[usize], seed: usize) -> Array {
-    let n: usize = shape.iter().product();
-    let vals: Vec<f64> = (0..n)
-        .map(|i| {
-            let r = (i * 37 + seed * 11 + 5) % 251;
-            match dt {
-                DType::Bool => ((i + seed) % 3 == 0) as u8 as f64,
-                DType::U8 => r as f64,
-                _ => r as f64 * 0.5 - 60.0,
-            }
-        })
-        .collect();
-    Array::from_vec(vals, shape).unwrap().astype(dt).unwrap()
 }
 
 fn idx(v: &[i64]) -> IndexItem {

@@ -17,23 +17,7 @@ fn gpu() -> Option<Device> {
     common::gpu_or_skip("GPU packed-dtype test")
 }
 
-/// A CPU array of `shape` and `dt` with varied values (exact in every dtype).
-fn sample(dt: DType, shape: &[usize], seed: usize) -> Array {
-    let n: usize = shape.iter().product();
-    let vals: Vec<f64> = (0..n)
-        .map(|i| {
-            let r = (i * 37 + seed * 11 + 5) % 251;
-            match dt {
-                DType::Bool => ((i + seed) % 3 == 0) as u8 as f64,
-                DType::U8 => r as f64,
-                _ => r as f64 * 0.5 - 60.0,
-            }
-        })
-        .collect();
-    Array::from_vec(vals, shape).unwrap().astype(dt).unwrap()
-}
-
-use common::values;
+use common::{sample, values};
 
 #[test]
 fn add_one_to_every_other_element_of_a_uint8_array() {

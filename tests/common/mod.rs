@@ -31,3 +31,21 @@ pub fn values(a: &Array) -> Vec<f64> {
         .to_vec::<f64>()
         .unwrap()
 }
+
+/// A CPU array of `shape` and `dt` with varied values, exact in every dtype
+/// (bool: every third true; uint8: 0..=250; others: halves in -60..=65).
+#[allow(dead_code)]
+pub fn sample(dt: DType, shape: &[usize], seed: usize) -> Array {
+    let n: usize = shape.iter().product();
+    let vals: Vec<f64> = (0..n)
+        .map(|i| {
+            let r = (i * 37 + seed * 11 + 5) % 251;
+            match dt {
+                DType::Bool => ((i + seed) % 3 == 0) as u8 as f64,
+                DType::U8 => r as f64,
+                _ => r as f64 * 0.5 - 60.0,
+            }
+        })
+        .collect();
+    Array::from_vec(vals, shape).unwrap().astype(dt).unwrap()
+}
