@@ -155,8 +155,13 @@ fn scatter_matches_the_cpu_with_repeats_broadcasts_and_casts() {
                         values(&want),
                         "{dt} {src_name} {name} = {vname}"
                     );
-                    // Nothing was copied and nothing came down.
+                    // Nothing was copied and nothing came down; what went
+                    // up (pairs, word starts, a host scalar) is under `assign`.
                     assert_eq!(report.copies(), 0, "{name}:\n{report}");
+                    assert!(
+                        report.events().iter().all(|e| e.op == "assign"),
+                        "{name}: every event under `assign`\n{report}"
+                    );
                     assert!(
                         report.events().iter().all(|e| e.dst_device != "cpu"),
                         "{name}: a download\n{report}"

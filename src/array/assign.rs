@@ -177,7 +177,7 @@ impl Array {
         let plan = fancy.plan(op)?;
         let device = self.device();
         let value = if value.device().is_cpu() {
-            value.to_device(&device)?
+            value.upload_for(op, &device)?
         } else if value.device() != device {
             return Err(Error::Device {
                 op,
@@ -220,9 +220,9 @@ impl Array {
         starts.push(entries.len() as u32);
         let flat: Vec<u32> = entries.iter().flat_map(|&(d, s)| [d, s]).collect();
         let n = flat.len();
-        let flat = Array::from_vec(flat, &[n])?.to_device(&device)?;
+        let flat = Array::from_vec(flat, &[n])?.upload_for(op, &device)?;
         let m = starts.len();
-        let starts = Array::from_vec(starts, &[m])?.to_device(&device)?;
+        let starts = Array::from_vec(starts, &[m])?.upload_for(op, &device)?;
         let (Some(entries_buf), Some(starts_buf)) = (flat.gpu_buffer(), starts.gpu_buffer()) else {
             return self.assign_via_host(&items, Operand::Array(&value));
         };

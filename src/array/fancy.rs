@@ -173,7 +173,7 @@ impl Array {
         let out = Array::alloc_on(&device, op, plan.layout.clone(), self.dtype())?;
         let n = out.size();
         let table = plan.gather_table(&plan.layout, n);
-        let table = Array::from_vec(table, &[n])?.to_device(&device)?;
+        let table = Array::from_vec(table, &[n])?.upload_for(op, &device)?;
         let (Some(out_buf), Some(table_buf)) = (out.gpu_buffer(), table.gpu_buffer()) else {
             return Err(self.not_on_gpu(op));
         };

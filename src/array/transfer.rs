@@ -230,14 +230,20 @@ impl Array {
     }
 
     fn upload_to(&self, device: &Device) -> Result<Array> {
-        let op = "to_device";
+        self.upload_for("to_device", device)
+    }
+
+    /// A host array's transfer to `device`, recorded in the ledger under
+    /// `op` (the operation that needed it, such as `index` for the element
+    /// table of a GPU gather).
+    pub(crate) fn upload_for(&self, op: &'static str, device: &Device) -> Result<Array> {
         match device {
             Device::Cpu => Ok(self.clone()),
             #[cfg(feature = "gpu")]
             Device::Gpu(g) => {
                 g.check_dtype(op, self.dtype())?;
                 if !self.moves_as_is() {
-                    return self.pack_for_transfer(op)?.upload_to(device);
+                    return self.pack_for_transfer(op)?.upload_for(op, device);
                 }
                 let item = self.itemsize();
                 let (lo, hi) = self.layout.extent().unwrap_or((0, 0));
