@@ -1146,7 +1146,8 @@ fn launch_elementwise(
         .chain(inputs.iter().map(|v| v.dtype))
         .collect();
     // Operand k (0 = output) is read through the output's binding.
-    let through_out = |k: usize| k > 0 && aliased[k - 1];
+    let through: Vec<bool> = (0..dts.len()).map(|k| k > 0 && aliased[k - 1]).collect();
+    let through_out = |k: usize| through[k];
 
     let all_strides: Vec<Vec<isize>> = std::iter::once(out)
         .chain(inputs)
@@ -1181,7 +1182,6 @@ fn launch_elementwise(
             steps: vec![1; dts.len()],
             aliased: (0..inputs.len()).filter(|&k| aliased[k]).collect(),
         };
-        let through: Vec<bool> = (0..dts.len()).map(through_out).collect();
         let layout = Layouts {
             bufs: &bufs,
             dtypes: &dts,
@@ -1254,14 +1254,7 @@ fn launch_elementwise(
             (a * unit, b * unit)
         }
     };
-    let elem_offset = |c: &launch::Chunk, k: usize| -> i64 {
-        if through_out(k) {
-            // Relative to the output's window (same buffer and dtype).
-            c.windows[0].elem_offset + offsets[k] as i64 - offsets[0] as i64
-        } else {
-            c.windows[k].elem_offset
-        }
-    };
+    let elem_offset = |c: &launch::Chunk, k: usize| chunk_elem_offset(c, k, &offsets, &through);
     // Chunks of work items `first..first + count` of `unit` elements each
     // for `spec`; None when no chunking fits the bindings, or (the wide
     // variant) a dense operand's window offset is not a multiple of 4.
@@ -1306,7 +1299,7 @@ fn launch_elementwise(
             } else {
                 0
             };
-            let mut params = vec![
+            let header = [
                 chunk.len as u32,
                 (start / unit) as u32,
                 (end - start) as u32,
@@ -1316,27 +1309,13 @@ fn launch_elementwise(
                 0,
                 0,
             ];
-            params.extend(kshape.iter().map(|&d| d as u32));
-            for (k, strides) in kstrides.iter().enumerate() {
-                params.push(wrap(elem_offset(chunk, k)));
-                params.extend(strides.iter().map(|&s| wrap(s as i64)));
-            }
-            let bindings: Vec<(&GpuBuffer, &launch::Window)> = bufs
-                .iter()
-                .copied()
-                .zip(&chunk.windows)
-                .enumerate()
-                .filter(|(k, _)| !through_out(*k))
-                .map(|(_, b)| b)
-                .collect();
-            launch::dispatch(
-                dev,
-                OP,
-                &kernel,
-                &params,
-                &bindings,
-                chunk.len.div_ceil(u64::from(WORKGROUP_SIZE)),
-            )?;
+            let ops = ChunkOperands {
+                bufs: &bufs,
+                strides: &kstrides,
+                offsets: &offsets,
+                through_out: &through,
+            };
+            dispatch_chunk(dev, &kernel, header, &kshape, &ops, chunk)?;
         }
         Ok(())
     };
@@ -1390,6 +1369,74 @@ fn launch_elementwise(
         op: OP,
         reason: format!("{}: no chunking fits the binding limit", op.name),
     })
+}
+
+/// The operands of an elementwise launch, output first, as one chunk's
+/// dispatch needs them.
+struct ChunkOperands<'a> {
+    bufs: &'a [&'a GpuBuffer],
+    strides: &'a [Vec<isize>],
+    /// Element offsets from the start of each buffer.
+    offsets: &'a [usize],
+    /// Per operand: read through the output's binding (no binding of its own).
+    through_out: &'a [bool],
+}
+
+/// Operand `k`'s element offset in `chunk`: relative to its own window, or
+/// for an operand read through the output's binding, to the output's.
+fn chunk_elem_offset(
+    chunk: &launch::Chunk,
+    k: usize,
+    offsets: &[usize],
+    through_out: &[bool],
+) -> i64 {
+    if through_out[k] {
+        chunk.windows[0].elem_offset + offsets[k] as i64 - offsets[0] as i64
+    } else {
+        chunk.windows[k].elem_offset
+    }
+}
+
+/// Record one chunk of an elementwise launch: the parameters (the 8-word
+/// `header`, the shape, then per operand its element offset and strides;
+/// see `shaders/strided_index.wgsl`) and the bindings of the operands that
+/// have their own.
+fn dispatch_chunk(
+    dev: &GpuDevice,
+    kernel: &launch::Kernel,
+    header: [u32; 8],
+    shape: &[usize],
+    ops: &ChunkOperands,
+    chunk: &launch::Chunk,
+) -> Result<()> {
+    let mut params = header.to_vec();
+    params.extend(shape.iter().map(|&d| d as u32));
+    for (k, strides) in ops.strides.iter().enumerate() {
+        params.push(wrap(chunk_elem_offset(
+            chunk,
+            k,
+            ops.offsets,
+            ops.through_out,
+        )));
+        params.extend(strides.iter().map(|&s| wrap(s as i64)));
+    }
+    let bindings: Vec<(&GpuBuffer, &launch::Window)> = ops
+        .bufs
+        .iter()
+        .copied()
+        .zip(&chunk.windows)
+        .zip(ops.through_out)
+        .filter(|(_, &t)| !t)
+        .map(|(b, _)| b)
+        .collect();
+    launch::dispatch(
+        dev,
+        "elementwise",
+        kernel,
+        &params,
+        &bindings,
+        chunk.len.div_ceil(u64::from(WORKGROUP_SIZE)),
+    )
 }
 
 /// Put a packed output's layout in canonical form for the word-owning
@@ -1650,11 +1697,11 @@ fn launch_scattered(
             if start == end {
                 continue; // no element of the view in these words
             }
-            let w0 = &chunk.windows[0];
             // The first word relative to the output's window: below it (and
             // wrapping) when the chunk's first words hold no element.
-            let word0 = (plan.first_word + chunk.first) as i64 - (w0.offset / 4) as i64;
-            let mut params = vec![
+            let word0 =
+                (plan.first_word + chunk.first) as i64 - (chunk.windows[0].offset / 4) as i64;
+            let header = [
                 chunk.len as u32,
                 start as u32,
                 (end - start) as u32,
@@ -1664,33 +1711,13 @@ fn launch_scattered(
                 0,
                 0,
             ];
-            params.extend(p.shape.iter().map(|&d| d as u32));
-            for (k, w) in chunk.windows.iter().enumerate() {
-                let elem_offset = if l.through_out[k] {
-                    w0.elem_offset + p.offsets[k] as i64 - p.offsets[0] as i64
-                } else {
-                    w.elem_offset
-                };
-                params.push(wrap(elem_offset));
-                params.extend(p.strides[k].iter().map(|&s| wrap(s as i64)));
-            }
-            let bindings: Vec<(&GpuBuffer, &launch::Window)> = l
-                .bufs
-                .iter()
-                .copied()
-                .zip(&chunk.windows)
-                .zip(l.through_out)
-                .filter(|(_, &t)| !t)
-                .map(|(b, _)| b)
-                .collect();
-            launch::dispatch(
-                dev,
-                OP,
-                &kernel,
-                &params,
-                &bindings,
-                chunk.len.div_ceil(u64::from(WORKGROUP_SIZE)),
-            )?;
+            let ops = ChunkOperands {
+                bufs: l.bufs,
+                strides: &p.strides,
+                offsets: &p.offsets,
+                through_out: l.through_out,
+            };
+            dispatch_chunk(dev, &kernel, header, &p.shape, &ops, chunk)?;
         }
     }
     Ok(true)
