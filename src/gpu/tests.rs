@@ -1790,6 +1790,11 @@ fn wide_kernel_covers_tails_offsets_broadcasts_and_chunks() {
         ..GpuOptions::default()
     })
     .expect("a second device");
+    let tiny_grid = gpu_with(GpuOptions {
+        max_workgroups_per_dim: Some(3),
+        ..GpuOptions::default()
+    })
+    .expect("a third device");
     let dense = |dt, n, offset, seed| HostView {
         dtype: dt,
         data: sample(dt, n + offset + 3, seed),
@@ -1850,6 +1855,19 @@ fn wide_kernel_covers_tails_offsets_broadcasts_and_chunks() {
         }
         let want = format!("add_{s}_wide_b1");
         assert!(kernel_names(&chunked).contains(&want), "chunked: no {want}");
+        // A 2-D grid: 3 workgroups per dimension, 5,001 elements = 1,250
+        // groups of four (5 workgroups) plus a scalar tail of one.
+        let a = dense(dt, 5001, 4, 7);
+        check_binary(
+            &tiny_grid,
+            &BINOPS[1],
+            dt,
+            &[5001],
+            &a,
+            &dense(dt, 5001, 0, 9),
+            &a_like(&a),
+        );
+        assert!(kernel_names(&tiny_grid).contains(&format!("multiply_{s}_wide")));
         // In place, wide: x += y and x[:n] += x[n:] (disjoint, aligned).
         for n in [1024usize, 1027] {
             let out = dense(dt, n, 4, 3);
