@@ -352,7 +352,8 @@ impl GpuBuffer {
     /// copies what it needs (the mapping ends when it returns).
     ///
     /// The read-back buffer is the device's kept one when it is large
-    /// enough (at most [`STAGING_KEEP`] bytes are kept): a download then
+    /// enough (at most [`STAGING_KEEP`] bytes, and no more than the pool's
+    /// limit, `GpuOptions::pool_limit`, are kept): a download then
     /// maps memory that is already resident instead of faulting in fresh
     /// pages, which on lavapipe cost more than the copy itself.
     pub(crate) fn read_words_with<R>(
@@ -414,7 +415,8 @@ impl GpuBuffer {
             use_bytes(&view)
         };
         staging.unmap();
-        if staging.size() <= STAGING_KEEP {
+        let keep = STAGING_KEEP.min(lock(&dev.ctx.pool).limit);
+        if staging.size() <= keep {
             let mut slot = lock(&dev.ctx.staging);
             if slot.as_ref().is_none_or(|b| b.size() < staging.size()) {
                 *slot = Some(staging);

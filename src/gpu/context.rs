@@ -55,7 +55,8 @@ pub struct GpuOptions {
     /// Dispatches recorded into one command encoder before it is submitted
     /// without waiting for a read-back.
     pub batch_limit: usize,
-    /// Bytes of freed buffers kept for reuse.
+    /// Bytes of freed buffers kept for reuse; also caps the one read-back
+    /// buffer a device keeps between downloads (at most 256 MiB).
     pub pool_limit: u64,
     /// Optional shader features to request when the adapter has them:
     /// `SHADER_F16`, `SHADER_F64` and `SHADER_INT64` by default. Leaving one

@@ -969,6 +969,15 @@ fn downloads_reuse_the_kept_read_back_buffer() {
     let mut out = vec![0u8; 6];
     gb.download_into(7, &mut out).unwrap();
     assert_eq!(out, &big[7..13]);
+    // A device that keeps no freed memory keeps no read-back buffer either.
+    let lean = gpu_with(GpuOptions {
+        pool_limit: 0,
+        ..GpuOptions::default()
+    })
+    .expect("a second device");
+    let b = upload(&lean, &small).unwrap();
+    assert_eq!(download(&b, 0, 999).unwrap(), small);
+    assert!(super::context::lock(&lean.ctx.staging).is_none());
 }
 
 #[test]
