@@ -495,22 +495,8 @@ impl FancyIndex {
 
 /// C-order element offsets of every position of `shape` under `strides`.
 pub(crate) fn offsets(shape: &[usize], strides: &[isize]) -> Vec<isize> {
-    let n: usize = shape.iter().product();
-    let mut out = Vec::with_capacity(n);
-    let mut idx = vec![0usize; shape.len()];
-    let mut pos = 0isize;
-    for _ in 0..n {
-        out.push(pos);
-        for ax in (0..shape.len()).rev() {
-            idx[ax] += 1;
-            pos += strides[ax];
-            if idx[ax] < shape[ax] {
-                break;
-            }
-            pos -= strides[ax] * shape[ax] as isize;
-            idx[ax] = 0;
-        }
-    }
+    let mut out = Vec::with_capacity(shape.iter().product());
+    crate::layout::for_each_offset(shape, strides, |o| out.push(o));
     out
 }
 

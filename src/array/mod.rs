@@ -696,22 +696,10 @@ impl Array {
             out.extend_from_slice(&data[start..start + self.size()]);
             return Ok(out);
         }
-        let shape = self.shape();
-        let strides = self.layout.strides();
-        let mut idx = vec![0usize; shape.len()];
-        let mut pos = self.layout.offset() as isize;
-        for _ in 0..self.size() {
-            out.push(data[pos as usize]);
-            for ax in (0..shape.len()).rev() {
-                idx[ax] += 1;
-                pos += strides[ax];
-                if idx[ax] < shape[ax] {
-                    break;
-                }
-                pos -= strides[ax] * shape[ax] as isize;
-                idx[ax] = 0;
-            }
-        }
+        let base = self.layout.offset() as isize;
+        crate::layout::for_each_offset(self.shape(), self.layout.strides(), |o| {
+            out.push(data[(base + o) as usize]);
+        });
         Ok(out)
     }
 

@@ -466,7 +466,7 @@ unsafe fn for_each_chunk<T: Element>(
     let mut buf = [T::ZERO; CHUNK];
     let mut run = 0;
     // The runs start at the offsets of the axes before the last.
-    for_each_offset(&axes.shape[..nd - 1], &axes.strides[..nd - 1], |pos| {
+    crate::layout::for_each_offset(&axes.shape[..nd - 1], &axes.strides[..nd - 1], |pos| {
         // SAFETY: `pos` is the offset of an element of the reduced block.
         let p = unsafe { base.offset(pos) };
         if stride == 1 {
@@ -503,45 +503,7 @@ impl ReducedAxes {
 
     /// Calls `f(offset)` for every reduced element, in C order.
     fn for_each_offset(&self, f: impl FnMut(isize)) {
-        for_each_offset(&self.shape, &self.strides, f)
-    }
-}
-
-/// Calls `f(offset)` for every position of `shape` (element `strides`), in
-/// C order; no allocation for up to 8 axes.
-fn for_each_offset(shape: &[usize], strides: &[isize], mut f: impl FnMut(isize)) {
-    let nd = shape.len();
-    if nd == 0 {
-        return f(0);
-    }
-    if shape.contains(&0) {
-        return;
-    }
-    let mut small = [0usize; 8];
-    let mut big = Vec::new();
-    let idx: &mut [usize] = if nd <= 8 {
-        &mut small[..nd]
-    } else {
-        big.resize(nd, 0);
-        &mut big
-    };
-    let mut pos = 0isize;
-    loop {
-        f(pos);
-        let mut ax = nd;
-        loop {
-            if ax == 0 {
-                return;
-            }
-            ax -= 1;
-            idx[ax] += 1;
-            pos += strides[ax];
-            if idx[ax] < shape[ax] {
-                break;
-            }
-            pos -= strides[ax] * shape[ax] as isize;
-            idx[ax] = 0;
-        }
+        crate::layout::for_each_offset(&self.shape, &self.strides, f)
     }
 }
 

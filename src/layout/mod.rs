@@ -647,6 +647,52 @@ impl fmt::Display for Layout {
     }
 }
 
+/// Calls `f(offset)` for every position of `shape` under element
+/// `strides`, in C order, with offsets relative to the first position; no
+/// allocation for up to 8 axes. The one odometer over a strided layout:
+/// CPU reductions, `Array::to_vec` and advanced indexing walk with it.
+///
+/// ```
+/// let mut seen = Vec::new();
+/// strider::layout::for_each_offset(&[2, 3], &[1, 2], |o| seen.push(o));
+/// assert_eq!(seen, [0, 2, 4, 1, 3, 5]);
+/// ```
+pub fn for_each_offset(shape: &[usize], strides: &[isize], mut f: impl FnMut(isize)) {
+    let nd = shape.len();
+    if nd == 0 {
+        return f(0);
+    }
+    if shape.contains(&0) {
+        return;
+    }
+    let mut small = [0usize; 8];
+    let mut big = Vec::new();
+    let idx: &mut [usize] = if nd <= 8 {
+        &mut small[..nd]
+    } else {
+        big.resize(nd, 0);
+        &mut big
+    };
+    let mut pos = 0isize;
+    loop {
+        f(pos);
+        let mut ax = nd;
+        loop {
+            if ax == 0 {
+                return;
+            }
+            ax -= 1;
+            idx[ax] += 1;
+            pos += strides[ax];
+            if idx[ax] < shape[ax] {
+                break;
+            }
+            pos -= strides[ax] * shape[ax] as isize;
+            idx[ax] = 0;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
