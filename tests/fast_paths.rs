@@ -8,6 +8,8 @@
 //! does not use the kernels. Every level must also give bit-identical
 //! results to the baseline level.
 
+mod common;
+
 use std::sync::Mutex;
 use strider::cpu::{best_simd_level, set_simd_level, SimdLevel};
 use strider::half::{bf16, f16};
@@ -47,17 +49,9 @@ fn at_every_level(f: impl Fn() -> Vec<u64>) -> Vec<u64> {
 
 /// Elements of `a` in C order, read one by one through `get`.
 fn naive<T: Element>(a: &Array) -> Vec<T> {
-    let shape = a.shape().to_vec();
-    let n: usize = shape.iter().product();
-    (0..n)
-        .map(|mut lin| {
-            let mut idx = vec![0; shape.len()];
-            for d in (0..shape.len()).rev() {
-                idx[d] = lin % shape[d];
-                lin /= shape[d];
-            }
-            a.get::<T>(&idx).unwrap()
-        })
+    common::multi_indices(a.shape())
+        .iter()
+        .map(|idx| a.get::<T>(idx).unwrap())
         .collect()
 }
 

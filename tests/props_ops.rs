@@ -5,20 +5,8 @@
 use proptest::prelude::*;
 use strider::{Array, Axes, BinaryOp, DType, Order, ReduceOp, SliceItem};
 
-/// All multi-indices of `shape` in C order.
-fn indices(shape: &[usize]) -> Vec<Vec<usize>> {
-    let n: usize = shape.iter().product();
-    (0..n)
-        .map(|mut lin| {
-            let mut idx = vec![0; shape.len()];
-            for d in (0..shape.len()).rev() {
-                idx[d] = lin % shape[d];
-                lin /= shape[d];
-            }
-            idx
-        })
-        .collect()
-}
+mod common;
+use common::multi_indices as indices;
 
 /// The index into an operand of shape `op_shape` broadcast to `out_idx`.
 fn bcast_index(out_idx: &[usize], op_shape: &[usize]) -> Vec<usize> {

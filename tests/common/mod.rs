@@ -1,10 +1,13 @@
-//! Shared by the integration tests that run on the GPU.
+//! Shared by the integration tests: the GPU-or-skip rule, reading values
+//! back, sample data and a reference C-order walk. Each test binary uses
+//! some of these.
 
 use strider::{Array, DType, Device};
 
 /// The GPU, or `None` with a message saying how to get one when there is
 /// no adapter; with `STRIDER_REQUIRE_GPU=1` (CI sets it after installing
 /// lavapipe) a missing adapter fails the test instead.
+#[allow(dead_code)]
 pub fn gpu_or_skip(what: &str) -> Option<Device> {
     match Device::gpu() {
         Ok(g) => Some(g),
@@ -48,4 +51,21 @@ pub fn sample(dt: DType, shape: &[usize], seed: usize) -> Array {
         })
         .collect();
     Array::from_vec(vals, shape).unwrap().astype(dt).unwrap()
+}
+
+/// All multi-indices of `shape`, in C order (a reference walk that uses
+/// none of the library's layout code).
+#[allow(dead_code)]
+pub fn multi_indices(shape: &[usize]) -> Vec<Vec<usize>> {
+    let n: usize = shape.iter().product();
+    (0..n)
+        .map(|mut lin| {
+            let mut idx = vec![0; shape.len()];
+            for d in (0..shape.len()).rev() {
+                idx[d] = lin % shape[d];
+                lin /= shape[d];
+            }
+            idx
+        })
+        .collect()
 }
