@@ -483,7 +483,7 @@ impl Element for bool {
 }
 
 macro_rules! float_element {
-    ($t:ty, $dt:expr, $zero:expr, $one:expr, $to64:expr, $from64:expr) => {
+    ($t:ty, $dt:expr, $zero:expr, $one:expr, $to64:expr, $from64:expr, $fromint:expr) => {
         impl sealed::Sealed for $t {}
         impl Element for $t {
             const DTYPE: DType = $dt;
@@ -516,11 +516,11 @@ macro_rules! float_element {
             }
             #[inline(always)]
             fn from_i64(v: i64) -> Self {
-                $from64(v as f64)
+                $fromint(v < 0, v.unsigned_abs())
             }
             #[inline(always)]
             fn from_u64(v: u64) -> Self {
-                $from64(v as f64)
+                $fromint(false, v)
             }
             #[inline(always)]
             fn from_bool(v: bool) -> Self {
@@ -534,16 +534,32 @@ macro_rules! float_element {
     };
 }
 
-float_element!(f64, DType::F64, 0.0, 1.0, |x: f64| x, |v: f64| v);
-float_element!(f32, DType::F32, 0.0, 1.0, |x: f32| x as f64, |v: f64| v
-    as f32);
+float_element!(
+    f64,
+    DType::F64,
+    0.0,
+    1.0,
+    |x: f64| x,
+    |v: f64| v,
+    |neg: bool, m: u64| if neg { -(m as f64) } else { m as f64 }
+);
+float_element!(
+    f32,
+    DType::F32,
+    0.0,
+    1.0,
+    |x: f32| x as f64,
+    |v: f64| v as f32,
+    |neg: bool, m: u64| if neg { -(m as f32) } else { m as f32 }
+);
 float_element!(
     f16,
     DType::F16,
     f16::ZERO,
     f16::ONE,
     |x: f16| x.to_f64(),
-    |v: f64| f16::from_f32(f64_to_f32_odd(v))
+    |v: f64| f16::from_f32(f64_to_f32_odd(v)),
+    |neg: bool, m: u64| f16::from_f32(int_to_f32_odd(neg, m))
 );
 float_element!(
     bf16,
@@ -551,8 +567,33 @@ float_element!(
     bf16::ZERO,
     bf16::ONE,
     |x: bf16| x.to_f64(),
-    |v: f64| bf16::from_f32(f64_to_f32_odd(v))
+    |v: f64| bf16::from_f32(f64_to_f32_odd(v)),
+    |neg: bool, m: u64| bf16::from_f32(int_to_f32_odd(neg, m))
 );
+
+/// The integer `-m` (when `neg`) or `m` as f32 with round-to-odd: exact
+/// when it has at most 24 significant bits, else its top 24 bits with the
+/// last one set when any bit below them is. Rounding that once more to
+/// f16 or bf16 rounds the integer correctly (through f64 a 64-bit integer
+/// would be rounded twice: `u64 -> bf16` gave the wrong neighbour just past
+/// a tie).
+fn int_to_f32_odd(neg: bool, m: u64) -> f32 {
+    let bits = 64 - m.leading_zeros();
+    let mag = if bits <= 24 {
+        m as f32
+    } else {
+        let shift = bits - 24;
+        let top = m >> shift;
+        let sticky = (m & ((1u64 << shift) - 1) != 0) as u64;
+        // `top | sticky` has at most 24 bits: exact in f32, as is the scaling.
+        (top | sticky) as f32 * f32::from_bits((127 + shift) << 23)
+    };
+    if neg {
+        -mag
+    } else {
+        mag
+    }
+}
 
 /// `v` rounded to f32 with round-to-odd: exact results stay, inexact ones
 /// get the neighbour with an odd last bit (overflow gives the largest
@@ -698,5 +739,23 @@ mod tests {
         assert_eq!(1e300f64.cast::<f16>(), f16::INFINITY);
         assert_eq!((-1e-300f64).cast::<bf16>().to_bits(), 0x8000);
         assert!(f64::NAN.cast::<bf16>().is_nan());
+    }
+
+    #[test]
+    fn wide_integers_round_once_to_narrow_floats() {
+        // 2^62 + 2^38 + 1: nearest f32 is 2^62 + 2^39 (just past the tie
+        // at 2^38); through f64 the +1 is lost and the tie goes to even.
+        let v: i64 = (1 << 62) + (1 << 38) + 1;
+        assert_eq!(v.cast::<f32>(), 4611686568183201792.0f32);
+        assert_eq!((-v).cast::<f32>(), -4611686568183201792.0f32);
+        // bfloat16 of 2^63 + 2^55 + 1 (past the tie between 2^63 and
+        // 2^63 + 2^56) rounds up.
+        let u: u64 = (1 << 63) + (1 << 55) + 1;
+        assert_eq!(u.cast::<bf16>().to_f64(), 9295429630892703744.0);
+        assert_eq!(u64::MAX.cast::<f32>(), 18446744073709551616.0f32);
+        assert_eq!(16777217u64.cast::<f32>(), 16777216.0);
+        assert_eq!(int_to_f32_odd(false, 16777217), 16777218.0);
+        assert_eq!(int_to_f32_odd(true, 5), -5.0);
+        assert_eq!(i64::MIN.cast::<f16>(), f16::NEG_INFINITY);
     }
 }

@@ -55,6 +55,9 @@ impl Scalar {
     pub fn to<T: Element>(self) -> T {
         match self {
             Scalar::Bool(b) => T::from_bool(b),
+            Scalar::Int(i) if T::DTYPE.is_float() && i.unsigned_abs() > u64::MAX as u128 => {
+                T::from_f64(i as f64)
+            }
             Scalar::Int(i) => {
                 if i < 0 {
                     T::from_i64(i as i64)
@@ -66,30 +69,50 @@ impl Scalar {
         }
     }
 
+    /// The dtype this weak scalar takes when it meets an array of dtype
+    /// `array` (NEP 50), before any range check: a bool takes the array's
+    /// dtype; an int takes an integer or float array's dtype and int64 with
+    /// a bool array; a float takes a float array's dtype and float64
+    /// otherwise.
+    ///
+    /// Whether an int fits is decided later, against the dtype the op
+    /// computes in (its loop dtype), not against the array's: `uint8_array
+    /// / -1` computes in float64 and is fine, `uint8_array | 300` computes
+    /// in uint8 and is an error.
+    ///
+    /// ```
+    /// use strider::{DType, Scalar};
+    /// assert_eq!(Scalar::Int(300).weak_type(DType::U8), DType::U8);
+    /// assert_eq!(Scalar::Int(1).weak_type(DType::Bool), DType::I64);
+    /// assert_eq!(Scalar::Float(0.5).weak_type(DType::I32), DType::F64);
+    /// ```
+    pub fn weak_type(self, array: DType) -> DType {
+        match (self, array.kind()) {
+            (Scalar::Bool(_), _) => array,
+            (Scalar::Int(_), Kind::Bool) => DType::I64,
+            (Scalar::Int(_), _) => array,
+            (Scalar::Float(_), Kind::Float) => array,
+            (Scalar::Float(_), _) => DType::F64,
+        }
+    }
+
     /// The result dtype when this weak scalar meets an array of dtype
-    /// `array` (NEP 50).
+    /// `array` (NEP 50), with an integer checked against that dtype.
     ///
     /// # Errors
-    /// An integer that does not fit an integer `array` dtype is a
+    /// An integer that does not fit the dtype it takes is a
     /// [`Error::DType`] (NumPy's `OverflowError`).
+    ///
+    /// ```
+    /// use strider::{DType, Scalar};
+    /// assert_eq!(Scalar::Int(2).weak_dtype("add", DType::U8)?, DType::U8);
+    /// assert!(Scalar::Int(300).weak_dtype("add", DType::U8).is_err());
+    /// # Ok::<(), strider::Error>(())
+    /// ```
     pub fn weak_dtype(self, op: &'static str, array: DType) -> Result<DType> {
-        match (self, array.kind()) {
-            (Scalar::Bool(_), _) => Ok(array),
-            (Scalar::Int(_), Kind::Bool) => Ok(DType::I64),
-            (Scalar::Int(v), Kind::Int | Kind::UInt) => {
-                if int_fits(v, array) {
-                    Ok(array)
-                } else {
-                    Err(Error::DType {
-                        op,
-                        reason: format!("Python integer {v} out of bounds for {array}"),
-                    })
-                }
-            }
-            (Scalar::Int(_), Kind::Float) => Ok(array),
-            (Scalar::Float(_), Kind::Float) => Ok(array),
-            (Scalar::Float(_), _) => Ok(DType::F64),
-        }
+        let dt = self.weak_type(array);
+        self.check_fits(op, dt)?;
+        Ok(dt)
     }
 
     /// Fails when an integer scalar does not fit the integer dtype `dtype`,
@@ -118,17 +141,23 @@ impl Scalar {
     }
 }
 
-/// Whether the integer `v` is representable in the integer dtype `dt`.
-pub(crate) fn int_fits(v: i128, dt: DType) -> bool {
-    let (lo, hi): (i128, i128) = match dt {
+/// The smallest and largest values of the integer (or bool) dtype `dt`;
+/// the whole i128 range for floats.
+pub(crate) fn int_range(dt: DType) -> (i128, i128) {
+    match dt {
         DType::Bool => (0, 1),
         DType::U8 => (0, u8::MAX as i128),
         DType::I32 => (i32::MIN as i128, i32::MAX as i128),
         DType::U32 => (0, u32::MAX as i128),
         DType::I64 => (i64::MIN as i128, i64::MAX as i128),
         DType::U64 => (0, u64::MAX as i128),
-        _ => return true,
-    };
+        _ => (i128::MIN, i128::MAX),
+    }
+}
+
+/// Whether the integer `v` is representable in the integer dtype `dt`.
+pub(crate) fn int_fits(v: i128, dt: DType) -> bool {
+    let (lo, hi) = int_range(dt);
     (lo..=hi).contains(&v)
 }
 
@@ -169,6 +198,49 @@ impl From<half::f16> for Scalar {
 impl From<half::bf16> for Scalar {
     fn from(v: half::bf16) -> Scalar {
         Scalar::Float(v.to_f64())
+    }
+}
+
+/// The dtypes that type resolution sees for `operands`: an array's own
+/// dtype; a weak scalar's [`Scalar::weak_type`] against the promoted dtype
+/// of the array operands (with no arrays, the first scalar takes its
+/// default dtype and the others meet that).
+pub(crate) fn operand_dtypes(operands: &[Operand<'_>]) -> Vec<DType> {
+    let arrays = operands
+        .iter()
+        .filter_map(|o| match o {
+            Operand::Array(a) => Some(a.dtype()),
+            Operand::Scalar(_) => None,
+        })
+        .reduce(DType::promote);
+    let mut against = arrays;
+    operands
+        .iter()
+        .map(|o| match o {
+            Operand::Array(a) => a.dtype(),
+            Operand::Scalar(s) => {
+                let dt = against.map_or(s.default_dtype(), |d| s.weak_type(d));
+                against.get_or_insert(dt);
+                dt
+            }
+        })
+        .collect()
+}
+
+/// An operand as an array for a kernel computing in `loop_dtype`: an array
+/// as it is, a weak scalar as a 0-d array of the loop dtype (NumPy converts
+/// a Python scalar to the loop's dtype).
+///
+/// # Errors
+/// An integer scalar that does not fit an integer loop dtype (NumPy's
+/// `OverflowError`).
+pub(crate) fn operand_array(op: &'static str, o: Operand<'_>, loop_dtype: DType) -> Result<Array> {
+    match o {
+        Operand::Array(a) => Ok(a.clone()),
+        Operand::Scalar(s) => {
+            s.check_fits(op, loop_dtype)?;
+            Ok(crate::dispatch_dtype!(loop_dtype, T => Array::scalar(s.to::<T>())))
+        }
     }
 }
 

@@ -4,36 +4,43 @@
 use super::{BinaryOp, CpuBinary};
 use crate::array::Array;
 use crate::cpu::{self, RawOperand};
-use crate::dtype::{Casting, DType, Kind};
+use crate::dtype::{Casting, DType, Element, Kind};
 use crate::error::{Error, Result};
 use crate::layout::order::ufunc_output_layout;
 use crate::layout::{broadcast_shapes, Layout};
-use crate::scalar::{int_fits, Operand, Scalar};
+use crate::scalar::{int_fits, operand_array, operand_dtypes, Operand, Scalar};
 use crate::storage::LockSet;
 
 /// Turns a weak scalar into a 0-d array of the dtype it takes against
-/// `other` (NEP 50).
+/// `other` (NEP 50), checked to fit that dtype.
 pub(crate) fn scalar_array(op: &'static str, s: Scalar, other: DType) -> Result<Array> {
     let dt = s.weak_dtype(op, other)?;
     Ok(crate::dispatch_dtype!(dt, T => Array::scalar(s.to::<T>())))
 }
 
-/// Resolves a pair of operands into two arrays; weak scalars take their
-/// dtype from the other operand. Two scalars take their default dtypes.
-pub(crate) fn resolve_pair(
-    op: &'static str,
-    x: Operand<'_>,
-    y: Operand<'_>,
-) -> Result<(Array, Array)> {
-    Ok(match (x, y) {
-        (Operand::Array(a), Operand::Array(b)) => (a.clone(), b.clone()),
-        (Operand::Array(a), Operand::Scalar(s)) => (a.clone(), scalar_array(op, s, a.dtype())?),
-        (Operand::Scalar(s), Operand::Array(b)) => (scalar_array(op, s, b.dtype())?, b.clone()),
-        (Operand::Scalar(s), Operand::Scalar(t)) => {
-            let a = scalar_array(op, s, s.default_dtype())?;
-            let b = scalar_array(op, t, a.dtype())?;
-            (a, b)
-        }
+/// A binary op's operands resolved for its kernel: both as arrays (weak
+/// scalars as 0-d arrays of the loop dtype, checked against it), the loop
+/// dtype and the result dtype.
+pub(crate) struct Resolved {
+    pub(crate) a: Array,
+    pub(crate) b: Array,
+    pub(crate) loop_dtype: DType,
+    pub(crate) out_dtype: DType,
+}
+
+/// Resolves a pair of operands for `op`: the loop dtype comes from the
+/// operands' dtypes, a weak scalar's taken from the array it meets (NEP
+/// 50); then each scalar becomes an array of the loop dtype, so a Python
+/// int is checked against the dtype the op computes in (`uint8_array / -1`
+/// computes in float64; `bool_array | 2**63` does not fit int64).
+pub(crate) fn resolve_pair(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Resolved> {
+    let dts = operand_dtypes(&[x, y]);
+    let (loop_dtype, out_dtype) = op.types(dts[0], dts[1])?;
+    Ok(Resolved {
+        a: operand_array(op.name(), x, loop_dtype)?,
+        b: operand_array(op.name(), y, loop_dtype)?,
+        loop_dtype,
+        out_dtype,
     })
 }
 
@@ -42,13 +49,29 @@ struct BinaryRun<'a> {
     out: RawOperand<'a>,
     a: RawOperand<'a>,
     b: RawOperand<'a>,
+    /// The half-precision loop dtype whose rounding a wider output must
+    /// still see (`divide(f16, f16, out=f32)` rounds to f16 first).
+    round_to: Option<DType>,
 }
 
 impl<T: super::math::Math> CpuBinary<T, ()> for BinaryRun<'_> {
     fn call<O: crate::Element, F: Fn(T, T) -> O + Sync + Copy>(self, f: F) {
+        let (shape, out, a, b) = (self.shape, self.out, self.a, self.b);
         // SAFETY: the caller (`run_binary`) holds the locks, has checked the
         // destination is writeable and copied any overlapping source.
-        unsafe { cpu::kernels::binary::<T, O, F>(self.shape, self.out, self.a, self.b, f) }
+        unsafe {
+            match self.round_to {
+                Some(DType::F16) if O::DTYPE.is_float() => {
+                    let g = move |x: T, y: T| Element::cast::<O>(f(x, y).cast::<half::f16>());
+                    cpu::kernels::binary::<T, O, _>(shape, out, a, b, g)
+                }
+                Some(DType::BF16) if O::DTYPE.is_float() => {
+                    let g = move |x: T, y: T| Element::cast::<O>(f(x, y).cast::<half::bf16>());
+                    cpu::kernels::binary::<T, O, _>(shape, out, a, b, g)
+                }
+                _ => cpu::kernels::binary::<T, O, F>(shape, out, a, b, f),
+            }
+        }
     }
 }
 
@@ -131,6 +154,7 @@ fn run_binary(op: BinaryOp, loop_dtype: DType, a: &Array, b: &Array, out: &Array
             out: out.raw(locks, &so),
             a: a.raw(locks, &sa),
             b: b.raw(locks, &sb),
+            round_to: super::half_rounding(loop_dtype, out.dtype()),
         };
         crate::dispatch_dtype!(loop_dtype.compute(), T => op.with_cpu_fn::<T, ()>(run))
     })
@@ -210,9 +234,19 @@ pub fn binary_operands(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<A
         out.fill(answer)?;
         return Ok(out);
     }
-    let (a, b) = resolve_pair(name, x, y)?;
-    let (loop_dtype, out_dtype) = op.types(a.dtype(), b.dtype())?;
+    let Resolved {
+        a,
+        b,
+        loop_dtype,
+        out_dtype,
+    } = resolve_pair(op, x, y)?;
     check_int_power(op, loop_dtype, &b)?;
+    if let Some(exact) = exact_mixed_comparison(op, &device, &a, &b)? {
+        return Ok(exact);
+    }
+    if is_sqrt_power(op, &a, y, loop_dtype) {
+        return a.unary(super::UnaryOp::Sqrt);
+    }
     let shape = broadcast_shapes(name, &[a.shape(), b.shape()])?;
     let layouts: [&Layout; 2] = [a.layout(), b.layout()];
     let casts = [a.dtype() != loop_dtype, b.dtype() != loop_dtype];
@@ -292,6 +326,67 @@ fn out_of_range_comparison<'a>(
     Some((arr, answer))
 }
 
+/// Whether `a ** y` is NumPy's fast square root: a float32 or float64
+/// array raised to the Python scalar 0.5 computes `sqrt` (so `(-0.0) **
+/// 0.5` is -0.0 and `(-inf) ** 0.5` is NaN, where C's `pow` gives +0.0 and
+/// +inf); float16 and bfloat16 take `pow`, as NumPy's loops for them do.
+/// Every other scalar exponent gives `pow`'s own bits.
+fn is_sqrt_power(op: BinaryOp, a: &Array, y: Operand<'_>, loop_dtype: DType) -> bool {
+    op == BinaryOp::Power
+        && matches!(loop_dtype, DType::F32 | DType::F64)
+        && a.dtype() == loop_dtype
+        && matches!(y, Operand::Scalar(Scalar::Float(e)) if e == 0.5)
+}
+
+/// NumPy 2 compares int64 with uint64 exactly, where their common dtype
+/// (float64) would round both (`2**63 == 2**63 - 1` would be true). The
+/// comparison runs in uint64, the int64 operand wrapping, and the elements
+/// where the int64 operand is negative (below every uint64) take the
+/// answer they must have: three kernels, no copy. `None` for any other
+/// pair of dtypes or op.
+fn exact_mixed_comparison(
+    op: BinaryOp,
+    device: &crate::Device,
+    a: &Array,
+    b: &Array,
+) -> Result<Option<Array>> {
+    use BinaryOp::*;
+    let signed_left = match (a.dtype(), b.dtype()) {
+        (DType::I64, DType::U64) => true,
+        (DType::U64, DType::I64) => false,
+        _ => return Ok(None),
+    };
+    if !matches!(
+        op,
+        Equal | NotEqual | Less | LessEqual | Greater | GreaterEqual
+    ) {
+        return Ok(None);
+    }
+    let name = op.name();
+    let shape = broadcast_shapes(name, &[a.shape(), b.shape()])?;
+    let layouts: [&Layout; 2] = [a.layout(), b.layout()];
+    let wrapped = Array::alloc_on(
+        device,
+        name,
+        ufunc_output_layout(&shape, &layouts, &[signed_left, !signed_left]),
+        DType::Bool,
+    )?;
+    run_binary(op, DType::U64, a, b, &wrapped)?;
+    let negative = if signed_left { a } else { b }.less(0)?;
+    // A negative int64 is below every uint64.
+    let when_negative = match op {
+        Equal => false,
+        NotEqual => true,
+        Less | LessEqual => signed_left,
+        _ => !signed_left,
+    };
+    Ok(Some(if when_negative {
+        wrapped.logical_or(&negative)?
+    } else {
+        wrapped.logical_and(&negative.logical_not()?)?
+    }))
+}
+
 /// A binary ufunc over two operands into `out`.
 ///
 /// # Errors
@@ -308,10 +403,20 @@ pub fn binary_operands_into(
         check_out(name, DType::Bool, &[arr.shape()], out)?;
         return out.fill(answer);
     }
-    let (a, b) = resolve_pair(name, x, y)?;
-    let (loop_dtype, res_dtype) = op.types(a.dtype(), b.dtype())?;
+    let Resolved {
+        a,
+        b,
+        loop_dtype,
+        out_dtype: res_dtype,
+    } = resolve_pair(op, x, y)?;
     check_out(name, res_dtype, &[a.shape(), b.shape()], out)?;
     check_int_power(op, loop_dtype, &b)?;
+    if let Some(exact) = exact_mixed_comparison(op, &out.device(), &a, &b)? {
+        return out.assign(&[], &exact);
+    }
+    if is_sqrt_power(op, &a, y, loop_dtype) {
+        return a.unary_into(super::UnaryOp::Sqrt, out);
+    }
     let a = guard_overlap(name, out, &a)?;
     let b = guard_overlap(name, out, &b)?;
     run_binary(op, loop_dtype, &a, &b, out)

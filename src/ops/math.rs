@@ -417,10 +417,13 @@ macro_rules! float_math {
             }
             #[inline(always)]
             fn sign(a: Self) -> Self {
+                // NumPy: +0.0 for either zero, NaN for NaN.
                 if a > 0.0 {
                     1.0
                 } else if a < 0.0 {
                     -1.0
+                } else if a == 0.0 {
+                    0.0
                 } else {
                     a
                 }

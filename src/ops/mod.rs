@@ -89,6 +89,27 @@ pub(crate) trait CpuBinary<T, R> {
 
 use math::Math;
 
+/// The loop dtype whose rounding an output must still get when a float16
+/// or bfloat16 loop (computed in f32) writes into an output of another
+/// dtype: NumPy's loop rounds to its own dtype, then casts.
+pub(crate) fn half_rounding(loop_dtype: DType, out: DType) -> Option<DType> {
+    (loop_dtype.compute() != loop_dtype && out != loop_dtype).then_some(loop_dtype)
+}
+
+/// Rounds a block of f32-computed results to the half-precision dtype
+/// `round_to` (and back to `O`), as [`half_rounding`] asks.
+pub(crate) fn round_half_block<O: crate::dtype::Element>(round_to: Option<DType>, out: &mut [O]) {
+    match round_to {
+        Some(DType::F16) => out
+            .iter_mut()
+            .for_each(|o| *o = crate::dtype::Element::cast(o.cast::<half::f16>())),
+        Some(DType::BF16) => out
+            .iter_mut()
+            .for_each(|o| *o = crate::dtype::Element::cast(o.cast::<half::bf16>())),
+        _ => {}
+    }
+}
+
 binary_ops! {
     Add: "add", Arith, |a, b| Math::add(a, b);
     Subtract: "subtract", Arith, |a, b| Math::sub(a, b);

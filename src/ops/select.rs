@@ -7,33 +7,36 @@ use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::layout::broadcast_shapes;
 use crate::layout::order::binary_output_layout;
-use crate::scalar::Operand;
+use crate::scalar::{int_fits, int_range, operand_array, operand_dtypes, Operand, Scalar};
 
-/// Resolves operands to arrays: the arrays' dtypes promote together, and
-/// each weak scalar takes its dtype against that promotion.
-fn resolve_all(op: &'static str, operands: &[Operand<'_>]) -> Result<Vec<Array>> {
-    let arrays_dtype = operands
-        .iter()
-        .filter_map(|o| match o {
-            Operand::Array(a) => Some(a.dtype()),
-            Operand::Scalar(_) => None,
-        })
-        .reduce(DType::promote);
-    let mut out = Vec::with_capacity(operands.len());
-    let mut scalar_dtype: Option<DType> = None;
-    for o in operands {
-        out.push(match o {
-            Operand::Array(a) => (*a).clone(),
-            Operand::Scalar(s) => {
-                let against = arrays_dtype.or(scalar_dtype).unwrap_or(s.default_dtype());
-                let arr = super::binary::scalar_array(op, *s, against)?;
-                scalar_dtype =
-                    Some(scalar_dtype.map_or(arr.dtype(), |d| DType::promote(d, arr.dtype())));
-                arr
-            }
+/// The dtype an op over `operands` computes in: the promotion of their
+/// dtypes, a weak scalar's taken against the arrays' (NEP 50).
+fn promoted(operands: &[Operand<'_>]) -> DType {
+    operand_dtypes(operands)
+        .into_iter()
+        .reduce(DType::promote)
+        .unwrap_or(DType::Bool)
+}
+
+/// An integer scalar for `clip` computing in the integer dtype `dt`, as
+/// NumPy 2 takes it: a bound outside `dt` that fits int64 is clamped to
+/// `dt`'s range (`clip(uint8_array, -1, 300)` leaves every element as it
+/// is); one outside int64 as well is an error (NumPy's `OverflowError`).
+fn clip_bound(s: Scalar, dt: DType) -> Result<Scalar> {
+    let Scalar::Int(v) = s else {
+        return Ok(s);
+    };
+    if !dt.is_integer() || int_fits(v, dt) {
+        return Ok(s);
+    }
+    if !int_fits(v, DType::I64) {
+        return Err(Error::DType {
+            op: "clip",
+            reason: format!("Python integer {v} out of bounds for int64"),
         });
     }
-    Ok(out)
+    let (lo, hi) = int_range(dt);
+    Ok(Scalar::Int(v.clamp(lo, hi)))
 }
 
 /// NumPy's `where(cond, x, y)`: `x` where `cond` is true (nonzero), else
@@ -57,9 +60,8 @@ pub fn where_<'a, 'b>(
     let op = "where";
     let (x, y) = (x.into(), y.into());
     let device = super::binary::operand_device(op, &[Operand::Array(cond), x, y], None)?;
-    let v = resolve_all(op, &[x, y])?;
-    let (x, y) = (&v[0], &v[1]);
-    let dtype = DType::promote(x.dtype(), y.dtype());
+    let dtype = promoted(&[x, y]);
+    let (x, y) = (&operand_array(op, x, dtype)?, &operand_array(op, y, dtype)?);
     let shape = broadcast_shapes(op, &[cond.shape(), x.shape(), y.shape()])?;
     let out = Array::alloc_on(
         &device,
@@ -103,7 +105,8 @@ impl Array {
     /// included). NaN propagates.
     ///
     /// # Errors
-    /// Shapes that do not broadcast together, or a bool result dtype.
+    /// Shapes that do not broadcast together, or an integer bound that does
+    /// not fit int64.
     ///
     /// ```
     /// let a = strider::Array::arange_i64(0, 6, 1).unwrap();
@@ -117,14 +120,20 @@ impl Array {
         let op = "clip";
         let (lo, hi) = (lo.into(), hi.into());
         let device = super::binary::operand_device(op, &[Operand::Array(self), lo, hi], None)?;
-        let v = resolve_all(op, &[Operand::Array(self), lo, hi])?;
-        let dtype = DType::promote(DType::promote(v[0].dtype(), v[1].dtype()), v[2].dtype());
-        if dtype == DType::Bool {
-            return Err(Error::DType {
-                op,
-                reason: "clip is not supported for bool arrays".into(),
-            });
-        }
+        let dtype = match promoted(&[Operand::Array(self), lo, hi]) {
+            // NumPy has no bfloat16 clip loop (ml_dtypes registers none):
+            // it computes and answers in float32.
+            DType::BF16 => DType::F32,
+            d => d,
+        };
+        let bound = |o: Operand<'_>| -> Result<Array> {
+            let o = match o {
+                Operand::Scalar(s) => Operand::Scalar(clip_bound(s, dtype)?),
+                a => a,
+            };
+            operand_array(op, o, dtype)
+        };
+        let v = [self.clone(), bound(lo)?, bound(hi)?];
         let shape = broadcast_shapes(op, &[v[0].shape(), v[1].shape(), v[2].shape()])?;
         let out = Array::alloc_on(
             &device,

@@ -11,13 +11,27 @@ struct UnaryRun<'a> {
     shape: &'a [usize],
     out: RawOperand<'a>,
     a: RawOperand<'a>,
+    /// The half-precision loop dtype whose rounding a wider output must
+    /// still see (`sqrt(f16_array, out=f32_array)` rounds to f16 first).
+    round_to: Option<DType>,
 }
 
 impl<T: super::math::Math> CpuUnary<T, ()> for UnaryRun<'_> {
     fn call<O: crate::Element, G: Fn(&mut [O], &[T]) + Sync + Copy>(self, g: G) {
+        let rounded = move |out: &mut [O], xs: &[T]| {
+            g(out, xs);
+            super::round_half_block(self.round_to, out);
+        };
         // SAFETY: the caller (`run_unary`) holds the locks, has checked the
         // destination is writeable and copied an overlapping source.
-        unsafe { cpu::kernels::unary::<T, O, G>(self.shape, self.out, self.a, g) }
+        unsafe {
+            match self.round_to {
+                Some(_) if O::DTYPE.is_float() => {
+                    cpu::kernels::unary::<T, O, _>(self.shape, self.out, self.a, rounded)
+                }
+                _ => cpu::kernels::unary::<T, O, G>(self.shape, self.out, self.a, g),
+            }
+        }
     }
 }
 
@@ -34,7 +48,21 @@ fn run_unary(op: UnaryOp, loop_dtype: DType, a: &Array, out: &Array) -> Result<(
             shape: out.shape(),
             out: out.raw(locks, &so),
             a: a.raw(locks, &sa),
+            round_to: super::half_rounding(loop_dtype, out.dtype()),
         };
+        if op == UnaryOp::Sign && loop_dtype == DType::BF16 {
+            // bfloat16's sign keeps a zero's sign (ml_dtypes' loop, which
+            // NumPy runs); the other floats give +0.0.
+            return CpuUnary::<f32, ()>::call(run, |out: &mut [f32], xs: &[f32]| {
+                for (o, &x) in out.iter_mut().zip(xs) {
+                    *o = if x == 0.0 {
+                        x
+                    } else {
+                        super::math::Math::sign(x)
+                    };
+                }
+            });
+        }
         crate::dispatch_dtype!(loop_dtype.compute(), T => op.with_cpu_fn::<T, ()>(run))
     })
 }
