@@ -15,49 +15,76 @@ const THRESHOLD: usize = 1000;
 const EDGE: usize = 3;
 const LINE_WIDTH: usize = 75;
 
-/// The shortest decimal digits of `v` that read back as the same element
-/// of `dtype`: (sign, digits, exponent of the first digit).
+/// `v` rounded to the nearest value of the float `dtype` (and back to f64).
+fn in_dtype(v: f64, dtype: DType) -> f64 {
+    crate::dispatch_dtype!(dtype, T => <T as Element>::from_f64(v).to_f64())
+}
+
+/// The shortest decimal digits of `|v|` that read back as the same element
+/// of `dtype` (the closest such string when several have that length), as
+/// NumPy's Dragon4 `unique` mode gives: (sign, digits without trailing
+/// zeros, decimal exponent of the first digit).
 fn shortest(v: f64, dtype: DType) -> (bool, String, i32) {
-    let same = |x: f64| crate::dispatch_dtype!(dtype, T => <T as Element>::from_f64(x) == <T as Element>::from_f64(v));
-    let mut text = format!("{:e}", v.abs());
+    let a = v.abs();
+    let target = in_dtype(a, dtype);
+    let mut text = format!("{a:e}");
     for p in 0..17 {
-        let t = format!("{:.p$e}", v.abs());
-        if t.parse::<f64>().map(same).unwrap_or(false) {
+        let t = format!("{a:.p$e}");
+        if t.parse::<f64>().is_ok_and(|x| in_dtype(x, dtype) == target) {
             text = t;
             break;
         }
     }
-    let (mant, exp) = text.split_once('e').unwrap_or((&text, "0"));
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let digits = digits.trim_end_matches('0').to_string();
-    let digits = if digits.is_empty() {
-        "0".to_string()
-    } else {
-        digits
-    };
-    (v.is_sign_negative(), digits, exp.parse().unwrap_or(0))
+    split_digits(v.is_sign_negative(), &text)
 }
 
-/// A float split for alignment: integer part (with sign) and fraction digits.
+/// `|v|` correctly rounded to `p` digits after the first, as
+/// [`shortest`]'s triple.
+fn rounded_sci(v: f64, p: usize) -> (bool, String, i32) {
+    split_digits(v.is_sign_negative(), &format!("{:.p$e}", v.abs()))
+}
+
+/// `|v|` correctly rounded to `p` digits after the decimal point, as
+/// [`shortest`]'s triple (digits "0" for a value that rounds to zero).
+fn rounded_fixed(v: f64, p: usize) -> (bool, String, i32) {
+    let t = format!("{:.p$}", v.abs());
+    let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
+    let all = format!("{int}{frac}");
+    let lead = all.len() - all.trim_start_matches('0').len();
+    if lead == all.len() {
+        return (v.is_sign_negative(), "0".into(), 0);
+    }
+    let e = int.len() as i32 - 1 - lead as i32;
+    let digits = all[lead..].trim_end_matches('0').to_string();
+    (v.is_sign_negative(), digits, e)
+}
+
+fn split_digits(neg: bool, text: &str) -> (bool, String, i32) {
+    let (mant, exp) = text.split_once('e').unwrap_or((text, "0"));
+    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
+    let digits = digits.trim_end_matches('0');
+    let digits = if digits.is_empty() { "0" } else { digits };
+    (neg, digits.to_string(), exp.parse().unwrap_or(0))
+}
+
+/// A float split for alignment: integer part (with sign), fraction digits
+/// and, in scientific notation, the exponent.
 struct FloatParts {
     int: String,
     frac: String,
     exp: Option<i32>,
 }
 
-fn positional(v: f64, dtype: DType) -> FloatParts {
-    let (neg, digits, e) = shortest(v, dtype);
-    let sign = if neg { "-" } else { "" };
-    let frac_needed = digits.len() as i32 - 1 - e;
-    if frac_needed > 8 {
-        let s = format!("{:.8}", v.abs());
-        let (i, f) = s.split_once('.').unwrap_or((&s, ""));
-        return FloatParts {
-            int: format!("{sign}{i}"),
-            frac: f.trim_end_matches('0').to_string(),
-            exp: None,
-        };
+/// Positional digits: at most `max_frac` digits after the point (NumPy's
+/// `precision`), fewer when fewer identify the value.
+fn positional(v: f64, dtype: DType, max_frac: Option<usize>) -> FloatParts {
+    let (mut neg, mut digits, mut e) = shortest(v, dtype);
+    if let Some(p) = max_frac {
+        if digits.len() as i32 - 1 - e > p as i32 {
+            (neg, digits, e) = rounded_fixed(v, p);
+        }
     }
+    let sign = if neg { "-" } else { "" };
     let (int, frac) = if e < 0 {
         (
             "0".to_string(),
@@ -74,11 +101,7 @@ fn positional(v: f64, dtype: DType) -> FloatParts {
             digits[e as usize + 1..].to_string(),
         )
     };
-    let frac = if frac.chars().all(|c| c == '0') {
-        String::new()
-    } else {
-        frac
-    };
+    let frac = if frac == "0" { String::new() } else { frac };
     FloatParts {
         int: format!("{sign}{int}"),
         frac,
@@ -86,65 +109,108 @@ fn positional(v: f64, dtype: DType) -> FloatParts {
     }
 }
 
-fn scientific(v: f64, dtype: DType) -> FloatParts {
-    let (neg, digits, e) = shortest(v, dtype);
-    let sign = if neg { "-" } else { "" };
-    let mut frac = digits[1..].to_string();
-    let mut e = e;
-    let mut int = digits[..1].to_string();
-    if frac.len() > 8 {
-        let s = format!("{:.8e}", v.abs());
-        let (m, ex) = s.split_once('e').unwrap_or((&s, "0"));
-        let (i, f) = m.split_once('.').unwrap_or((m, ""));
-        int = i.to_string();
-        frac = f.trim_end_matches('0').to_string();
-        e = ex.parse().unwrap_or(e);
+/// Scientific digits: at most `max_frac` digits after the first.
+fn scientific(v: f64, dtype: DType, max_frac: Option<usize>) -> FloatParts {
+    let (mut neg, mut digits, mut e) = shortest(v, dtype);
+    if let Some(p) = max_frac {
+        if digits.len() > p + 1 {
+            (neg, digits, e) = rounded_sci(v, p);
+        }
     }
+    let sign = if neg { "-" } else { "" };
     FloatParts {
-        int: format!("{sign}{int}"),
-        frac,
+        int: format!("{sign}{}", &digits[..1]),
+        frac: digits[1..].to_string(),
         exp: Some(e),
     }
 }
 
+/// NumPy's `finfo(dtype).precision`: decimal digits a float dtype holds.
+fn decimal_precision(dtype: DType) -> i32 {
+    match dtype {
+        DType::F16 => 3,
+        DType::BF16 => 2,
+        DType::F32 => 6,
+        _ => 15,
+    }
+}
+
+/// Whether NumPy 2 prints these floats in scientific notation: the largest
+/// nonzero magnitude reaches 10^min(8, precision), or the smallest is below
+/// 1e-4, or they span more than 1000x; each test in the array's own dtype.
+fn wants_scientific(values: &[f64], dtype: DType) -> bool {
+    let mags = values
+        .iter()
+        .filter(|v| v.is_finite() && **v != 0.0)
+        .map(|v| v.abs());
+    let Some((min, max)) = mags.fold(None, |acc: Option<(f64, f64)>, v| match acc {
+        None => Some((v, v)),
+        Some((lo, hi)) => Some((lo.min(v), hi.max(v))),
+    }) else {
+        return false;
+    };
+    let cutoff = 10f64.powi(decimal_precision(dtype).min(8));
+    max >= in_dtype(cutoff, dtype)
+        || min < in_dtype(1e-4, dtype)
+        || in_dtype(max / min, dtype) > 1000.0
+}
+
+/// How a 0-d float prints: as NumPy's float scalars (Python's `repr` for
+/// float64): the shortest digits, positional with at least one digit after
+/// the point for zero and 1e-4 <= |v| < 1e16 (1e8 for float32, 1e3 for
+/// float16 and bfloat16), scientific otherwise with no trailing point
+/// (`1e+20`, `1.5e-05`).
+fn scalar_float(v: f64, dtype: DType) -> String {
+    if !v.is_finite() {
+        return special(v).to_string();
+    }
+    let a = v.abs();
+    // NumPy 2's largest positional scalar per dtype.
+    let max_positional = match dtype {
+        DType::F16 | DType::BF16 => 1e3,
+        DType::F32 => 1e8,
+        _ => 1e16,
+    };
+    if a == 0.0 || (a >= in_dtype(1e-4, dtype) && a < max_positional) {
+        let p = positional(v, dtype, None);
+        let frac = if p.frac.is_empty() { "0" } else { &p.frac };
+        return format!("{}.{frac}", p.int);
+    }
+    let p = scientific(v, dtype, None);
+    let e = p.exp.unwrap_or(0);
+    let point = if p.frac.is_empty() { "" } else { "." };
+    let sign = if e < 0 { '-' } else { '+' };
+    format!("{}{point}{}e{sign}{:02}", p.int, p.frac, e.unsigned_abs())
+}
+
+/// Digits after the point NumPy's default print options allow.
+const PRECISION: usize = 8;
+
 /// Formats the shown elements of one array to strings of equal width.
 fn format_elements(values: &[f64], ints: &[i128], bools: &[bool], dtype: DType) -> Vec<String> {
     match dtype.kind() {
-        Kind::Bool => {
-            let w = if bools.iter().any(|b| !b) { 5 } else { 4 };
-            bools
-                .iter()
-                .map(|&b| format!("{:>w$}", if b { "True" } else { "False" }))
-                .collect()
-        }
+        // NumPy pads True to False's width in every array, all-True ones
+        // too.
+        Kind::Bool => bools
+            .iter()
+            .map(|&b| if b { " True" } else { "False" }.to_string())
+            .collect(),
         Kind::Int | Kind::UInt => {
             let s: Vec<String> = ints.iter().map(|i| i.to_string()).collect();
             let w = s.iter().map(|x| x.len()).max().unwrap_or(0);
             s.into_iter().map(|x| format!("{x:>w$}")).collect()
         }
         Kind::Float => {
-            let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-            let nonzero: Vec<f64> = finite
-                .iter()
-                .map(|v| v.abs())
-                .filter(|&v| v != 0.0)
-                .collect();
-            let exp_format = if nonzero.is_empty() {
-                false
-            } else {
-                let max = nonzero.iter().cloned().fold(0.0, f64::max);
-                let min = nonzero.iter().cloned().fold(f64::INFINITY, f64::min);
-                max >= 1e8 || min < 1e-4 || max / min > 1e3
-            };
+            let exp_format = wants_scientific(values, dtype);
             let parts: Vec<Option<FloatParts>> = values
                 .iter()
                 .map(|&v| {
                     if !v.is_finite() {
                         None
                     } else if exp_format {
-                        Some(scientific(v, dtype))
+                        Some(scientific(v, dtype, Some(PRECISION)))
                     } else {
-                        Some(positional(v, dtype))
+                        Some(positional(v, dtype, Some(PRECISION)))
                     }
                 })
                 .collect();
@@ -160,6 +226,31 @@ fn format_elements(values: &[f64], ints: &[i128], bools: &[bool], dtype: DType) 
                 .map(|p| p.frac.len())
                 .max()
                 .unwrap_or(0);
+            // NumPy prints every scientific element with the longest
+            // fraction among them: digits past an element's own shortest
+            // ones continue its exact value (correctly rounded), not zeros.
+            let parts: Vec<Option<FloatParts>> = if exp_format {
+                values
+                    .iter()
+                    .zip(parts)
+                    .map(|(&v, p)| {
+                        p.map(|p| {
+                            if p.frac.len() < pr {
+                                let (neg, digits, e) = rounded_sci(v, pr);
+                                FloatParts {
+                                    int: format!("{}{}", if neg { "-" } else { "" }, &digits[..1]),
+                                    frac: digits[1..].to_string(),
+                                    exp: Some(e),
+                                }
+                            } else {
+                                p
+                            }
+                        })
+                    })
+                    .collect()
+            } else {
+                parts
+            };
             let ed = parts
                 .iter()
                 .flatten()
@@ -239,28 +330,32 @@ fn write_nested(
     out.push('[');
     let items = &shown[depth];
     if depth + 1 == ndim {
+        // NumPy's _formatArray: the row's line starts as the hanging
+        // indent (the brackets so far); a word wraps when the line with it
+        // would pass the width left for this depth, less one for the `]`
+        // (the separator after each word counts); a wrapped line loses its
+        // trailing space.
         let indent = " ".repeat(depth + 1);
-        let mut line_len = out.rsplit('\n').next().map_or(0, |l| l.len());
+        let limit = LINE_WIDTH.saturating_sub(depth + 1);
+        let mut line = indent.clone();
+        let mut lines = String::new();
         for (k, it) in items.iter().enumerate() {
             let word = match it {
                 Some(_) => cells.next().cloned().unwrap_or_default(),
                 None => "...".to_string(),
             };
-            let last = k + 1 == items.len();
-            let reserve = if last { depth + 1 } else { 0 };
-            if k > 0 {
-                if line_len + 1 + word.len() + reserve > LINE_WIDTH {
-                    out.push('\n');
-                    out.push_str(&indent);
-                    line_len = indent.len();
-                } else {
-                    out.push(' ');
-                    line_len += 1;
-                }
+            if line.len() + word.len() > limit && line.len() > indent.len() {
+                lines.push_str(line.trim_end());
+                lines.push('\n');
+                line = indent.clone();
             }
-            out.push_str(&word);
-            line_len += word.len();
+            line.push_str(&word);
+            if k + 1 < items.len() {
+                line.push(' ');
+            }
         }
+        lines.push_str(&line);
+        out.push_str(&lines[indent.len()..]);
     } else {
         let newlines = "\n".repeat(ndim - depth - 1);
         let indent = " ".repeat(depth + 1);
@@ -443,6 +538,9 @@ impl fmt::Display for Array {
         let summarize = self.size() > THRESHOLD;
         if self.ndim() == 0 {
             let (fv, iv, bv) = self.shown_values(&[]);
+            if self.dtype().is_float() {
+                return f.write_str(&scalar_float(fv[0], self.dtype()));
+            }
             let cells = format_elements(&fv, &iv, &bv, self.dtype());
             return f.write_str(cells.first().map_or("", |c| c.trim()));
         }
