@@ -39,3 +39,9 @@ fn pack_bf16(v: f32) -> u32 {
 fn is_nan_f32(v: f32) -> bool {
     return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
 }
+
+// v rounded to the nearest bfloat16 (ties to even), as an f32: what a
+// bfloat16 loop (computed in f32) gives before it is cast to a wider output.
+fn round_bf16(v: f32) -> f32 {
+    return bitcast<f32>(pack_bf16(v) << 16u);
+}

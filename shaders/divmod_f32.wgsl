@@ -40,8 +40,19 @@ fn fmod_f32(x: f32, y: f32) -> f32 {
     }
     var r = ax;
     let ey = dm32_exponent(ay);
+    // |y| = ym * 2^ye from its bits (integer significand ym < 2^24), so a
+    // subnormal divisor is exact even where the device flushes subnormal
+    // operands of arithmetic.
+    let ybits = bitcast<u32>(ay);
+    let ybe = (ybits >> 23u) & 0xffu;
+    let ym = f32(select((ybits & 0x7fffffu) | 0x800000u, ybits & 0x7fffffu, ybe == 0u));
+    let ye = select(i32(ybe) - 150, -149, ybe == 0u);
     for (var i = 0; i < 300 && r >= ay; i++) {
-        var t = ldexp(ay, dm32_exponent(r) - ey);
+        // t = |y| * 2^(exponent(r) - ey), scaled in two steps: one factor
+        // 2^k may overflow (|y| subnormal, r large) and neither half
+        // leaves the normal range.
+        let k = dm32_exponent(r) - ey + ye;
+        var t = ldexp(ldexp(ym, k / 2), k - k / 2);
         if (t > r) {
             t = t * 0.5;
         }

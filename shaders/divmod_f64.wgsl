@@ -31,7 +31,10 @@ fn fmod_f64(x: f64, y: f64) -> f64 {
     var r = ax;
     let ey = dm64_exponent(ay);
     for (var i = 0; i < 2200 && r >= ay; i++) {
-        var t = ldexp(ay, dm64_exponent(r) - ey);
+        // Scaled in two steps: 2^k alone overflows for k > 1023 (a
+        // subnormal divisor and a large r), which gave garbage.
+        let k = dm64_exponent(r) - ey;
+        var t = ldexp(ldexp(ay, k / 2), k - k / 2);
         if (t > r) {
             t = t * 0.5lf;
         }

@@ -6,10 +6,12 @@
 // launch of this kernel reduces (the "pairs" input).
 //
 // Two entry points:
-//   reduce_thread: one invocation per item, a serial loop (small blocks);
+//   reduce_thread: one invocation per item, which folds the block (small
+//                  blocks);
 //   reduce_group:  one workgroup per item; each invocation folds a strided
-//                  share of the block, then a tree in workgroup memory
-//                  (pairwise summation for floats).
+//                  share of the block, then a tree in workgroup memory.
+// Float sums and products fold pairwise (`fold`), so with the tree and the
+// second pass every float sum is pairwise end to end.
 //
 // Accumulators carry the C-order index of the element they came from
 // (NONE for the identity), which breaks argmin/argmax ties toward the first
@@ -32,6 +34,7 @@
 alias A = {{ acc }};
 const WG: u32 = {{ workgroup_size }}u;
 const PARTIAL: bool = {{ partial }};
+const PAIRWISE: bool = {{ pairwise }};
 const NONE: u32 = 0xffffffffu;
 
 struct Acc {
@@ -40,6 +43,8 @@ struct Acc {
 }
 
 {{ common }}
+
+{{ helpers }}
 
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 {{ bindings }}
@@ -129,6 +134,47 @@ fn reduced_offset(r: u32) -> i32 {
     return off;
 }
 
+// The accumulation of elements first, first + step, ... (below it.r1) of
+// an item's block. Float sums and products are pairwise: blocks of 8
+// elements, combined like a binary counter (levels[l] holds the sum of 2^l
+// blocks when bit l of `filled` is set), so the rounding error grows with
+// log2(n), not n. Other reductions are exact in any order: one serial fold.
+fn fold(it: Item, first: u32, step: u32) -> Acc {
+    var block = identity();
+    if (!PAIRWISE) {
+        for (var r = first; r < it.r1; r += step) {
+            block = combine(block, load(bitcast<u32>(it.in_base + reduced_offset(r)), r));
+        }
+        return block;
+    }
+    var levels: array<Acc, 32>;
+    var filled = 0u;
+    var in_block = 0u;
+    for (var r = first; r < it.r1; r += step) {
+        block = combine(block, load(bitcast<u32>(it.in_base + reduced_offset(r)), r));
+        in_block += 1u;
+        if (in_block == 8u) {
+            var v = block;
+            var l = 0u;
+            while (((filled >> l) & 1u) != 0u) {
+                v = combine(levels[l], v);
+                l += 1u;
+            }
+            levels[l] = v;
+            filled += 1u;
+            block = identity();
+            in_block = 0u;
+        }
+    }
+    var acc = block;
+    for (var l = 0u; l < 32u; l++) {
+        if (((filled >> l) & 1u) != 0u) {
+            acc = combine(levels[l], acc);
+        }
+    }
+    return acc;
+}
+
 @compute @workgroup_size(WG)
 fn reduce_thread(@builtin(global_invocation_id) gid: vec3<u32>,
                  @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -137,11 +183,7 @@ fn reduce_thread(@builtin(global_invocation_id) gid: vec3<u32>,
         return;
     }
     let it = item(params[R_FIRST] + t);
-    var acc = identity();
-    for (var r = it.r0; r < it.r1; r++) {
-        acc = combine(acc, load(bitcast<u32>(it.in_base + reduced_offset(r)), r));
-    }
-    store(bitcast<u32>(it.out_elem), acc);
+    store(bitcast<u32>(it.out_elem), fold(it, it.r0, 1u));
 }
 
 var<workgroup> scratch: array<Acc, WG>;
@@ -156,9 +198,7 @@ fn reduce_group(@builtin(local_invocation_index) lid: u32,
     var acc = identity();
     if (live) {
         it = item(params[R_FIRST] + g);
-        for (var r = it.r0 + lid; r < it.r1; r += WG) {
-            acc = combine(acc, load(bitcast<u32>(it.in_base + reduced_offset(r)), r));
-        }
+        acc = fold(it, it.r0 + lid, WG);
     }
     scratch[lid] = acc;
     workgroupBarrier();

@@ -14,8 +14,20 @@ use crate::dtype::DType;
 /// WGSL library fragments under `shaders/`, pasted into a kernel (at its
 /// `helpers` placeholder) when its expression, or a fragment already
 /// pasted, calls one of the functions listed with them.
-const LIBRARY: [(&[&str], &str); 4] = [
+const LIBRARY: [(&[&str], &str); 7] = [
     (&["ipow"], include_str!("../../shaders/ipow.wgsl")),
+    (
+        &["floor_divide_i32", "remainder_i32"],
+        include_str!("../../shaders/idivmod_i32.wgsl"),
+    ),
+    (
+        &["floor_divide_i64", "remainder_i64"],
+        include_str!("../../shaders/idivmod_i64.wgsl"),
+    ),
+    (
+        &["u64_to_f32_odd", "i64_to_f32_odd"],
+        include_str!("../../shaders/int64_to_f32.wgsl"),
+    ),
     (
         &[
             "exp_f64",
@@ -180,11 +192,24 @@ pub(crate) fn convert(from: DType, to: DType, e: &str) -> String {
         (true, DType::U64) => format!("select(u64({e}), u64(i64({e})), {e} < {}(0))", rep(from)),
         // Widening to 64 bits: extend in the source's signedness first, then
         // reinterpret (a direct `i64(u32)` may sign-extend).
-        (false, DType::U64) if from == DType::I32 => format!("u64(i64({e}))"),
+        // int32 to 64 bits: the sign extension spelled out (the zero
+        // extension, less 2^32 for a negative value). Lavapipe (Mesa 22.3,
+        // LLVM 15) miscompiles `i64(i32)` feeding 64-bit division and
+        // remainder: `-1 // 2` gave i64::MAX.
+        (false, DType::U64) if from == DType::I32 => format!("u64({})", sign_extend(&e)),
+        (false, DType::I64) if from == DType::I32 => sign_extend(&e),
         (false, DType::I64) if matches!(from, DType::U32 | DType::U8) => format!("i64(u64({e}))"),
         (false, DType::U8) => format!("(u32({e}) & 0xffu)"),
+        // To bfloat16 (held as f32, rounded when stored): one rounding.
+        (false, DType::BF16) if from == DType::U64 => format!("u64_to_f32_odd({e})"),
+        (false, DType::BF16) if from == DType::I64 => format!("i64_to_f32_odd({e})"),
         _ => format!("{t}({e})"),
     }
+}
+
+/// `e`, an `i32` expression, sign-extended to `i64` without `i64(i32)`.
+fn sign_extend(e: &str) -> String {
+    format!("(i64(u64(bitcast<u32>({e}))) - i64(u64(bitcast<u32>({e}) >> 31u) << 32u))")
 }
 
 #[cfg(test)]

@@ -360,8 +360,13 @@ impl ElementwiseSpec {
         let mut dtypes = self.inputs.clone();
         dtypes.extend([self.compute, self.out]);
         let enables = codegen::enables(&dtypes);
-        let helpers = codegen::helpers(&self.expr);
         let (bindings, value) = self.inputs_wgsl()?;
+        // The library functions the expression, the input conversions (in
+        // `value`) and the store conversion call.
+        let helpers = codegen::helpers(&format!(
+            "{value}\n{}",
+            convert(self.compute, self.out, "v")
+        ));
         let wg = WORKGROUP_SIZE.to_string();
         let n_ops = (self.inputs.len() + 1).to_string();
         let strided = (self.strided || self.scatter).to_string();
@@ -688,7 +693,16 @@ impl ReduceSpec {
                         "false"
                     },
                 ),
+                (
+                    "pairwise",
+                    if float && matches!(self.op, ReduceOp::Sum | ReduceOp::Prod) {
+                        "true"
+                    } else {
+                        "false"
+                    },
+                ),
                 ("common", COMMON),
+                ("helpers", &codegen::helpers(&format!("{load}\n{store}"))),
                 ("bindings", &bindings),
                 ("identity", &identity),
                 ("combine", &combine),

@@ -56,6 +56,15 @@ fn float_divmod(f: &str, c: DType) -> String {
     }
 }
 
+/// The WGSL type of a signed integer loop dtype (64-bit or 32-bit).
+fn signed_rep(c: DType) -> &'static str {
+    if c.itemsize() == 8 {
+        "i64"
+    } else {
+        "i32"
+    }
+}
+
 fn compare(op: BinaryOp, c: DType) -> String {
     if c == DType::Bool {
         return match op {
@@ -97,12 +106,12 @@ impl BinaryOp {
             BinaryOp::Multiply => "x0 * x1".into(),
             BinaryOp::Divide => "x0 / x1".into(),
             BinaryOp::FloorDivide => match k {
-                Kind::Int => "select(select(x0 / x1, x0 / x1 - C(1), (x0 % x1 != C(0)) && ((x0 < C(0)) != (x1 < C(0)))), C(0), x1 == C(0))".into(),
+                Kind::Int => format!("floor_divide_{}(x0, x1)", signed_rep(c)),
                 Kind::UInt => "select(x0 / x1, C(0), x1 == C(0))".into(),
                 _ => float_divmod("floor_divide", c),
             },
             BinaryOp::Remainder => match k {
-                Kind::Int => "select(select(x0 % x1, x0 % x1 + x1, (x0 % x1 != C(0)) && ((x0 % x1 < C(0)) != (x1 < C(0)))), C(0), x1 == C(0))".into(),
+                Kind::Int => format!("remainder_{}(x0, x1)", signed_rep(c)),
                 Kind::UInt => "select(x0 % x1, C(0), x1 == C(0))".into(),
                 _ => float_divmod("remainder", c),
             },
@@ -153,7 +162,12 @@ impl UnaryOp {
             UnaryOp::Sign if k == Kind::Int => {
                 "select(select(C(0), C(1), x0 > C(0)), C(-1), x0 < C(0))".into()
             }
-            UnaryOp::Sign => "select(select(x0, C(1), x0 > C(0)), C(-1), x0 < C(0))".into(),
+            // bfloat16 keeps a zero's sign (ml_dtypes); the other floats
+            // give +0 for either zero (abs), and NaN for NaN.
+            UnaryOp::Sign if c == DType::BF16 => {
+                "select(select(x0, C(1), x0 > C(0)), C(-1), x0 < C(0))".into()
+            }
+            UnaryOp::Sign => "select(select(abs(x0), C(1), x0 > C(0)), C(-1), x0 < C(0))".into(),
             UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round if k != Kind::Float => "x0".into(),
             UnaryOp::Floor => "floor(x0)".into(),
             UnaryOp::Ceil => "ceil(x0)".into(),
@@ -349,13 +363,24 @@ pub(crate) fn binary(
     b: &Array,
     out: &Array,
 ) -> Result<()> {
-    let expr = op.wgsl_for(loop_dtype)?;
+    let expr = half_rounded(op.wgsl_for(loop_dtype)?, loop_dtype, out);
     elementwise(op.name(), &expr, loop_dtype, out, &[a, b])
+}
+
+/// `expr` rounded to bfloat16 when a bfloat16 loop (computed in f32)
+/// writes a wider output: NumPy's loop rounds to its own dtype first
+/// (float16 loops compute in f16 on the GPU and need nothing).
+fn half_rounded(expr: String, loop_dtype: DType, out: &Array) -> String {
+    if loop_dtype == DType::BF16 && out.dtype() != DType::BF16 && out.dtype().is_float() {
+        format!("round_bf16({expr})")
+    } else {
+        expr
+    }
 }
 
 /// A unary ufunc on the GPU.
 pub(crate) fn unary(op: UnaryOp, loop_dtype: DType, a: &Array, out: &Array) -> Result<()> {
-    let expr = op.wgsl_for(loop_dtype)?;
+    let expr = half_rounded(op.wgsl_for(loop_dtype)?, loop_dtype, out);
     elementwise(op.name(), &expr, loop_dtype, out, &[a])
 }
 
