@@ -1,17 +1,21 @@
-//! The conformance harness: runs the NumPy memory-model corpus
-//! (`../shared/conformance`, described by its FORMAT.md) through strider's
-//! public API.
+//! The conformance harness: runs NumPy's behaviour as data through
+//! strider's public API: the memory-model corpus (`tests/corpus/hand.jsonl`,
+//! `random.jsonl`, described by `tests/corpus/FORMAT.md`) and the ufunc
+//! corpus (`tests/corpus/ufunc/cases.jsonl.gz`, described by its own
+//! FORMAT.md). A file's cases say which corpus they belong to.
 //!
 //! ```text
-//! cargo run --release --example conformance -- FILE.jsonl... [--level values|standard|strict] [--device cpu|gpu]
+//! cargo run --release --example conformance -- FILE.jsonl[.gz]... [--level values|standard|strict] [--device cpu|gpu]
 //! ```
 //!
 //! Prints one line per failing case (its id and what differed), a summary
-//! per file, and ends with `conformance: N passed, N failed, N skipped`.
+//! per file, and ends with `conformance: N passed, N failed, N skipped`,
+//! followed by `(N not runnable)` when cases need a dtype strider lacks.
 //! Exits with status 1 when a case fails, 2 on a usage error.
 
 mod compare;
 mod run;
+mod ufunc;
 
 use compare::Level;
 use run::{Tally, Target};
@@ -19,7 +23,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str =
-    "usage: conformance FILE.jsonl... [--level values|standard|strict] [--device cpu|gpu]";
+    "usage: conformance FILE.jsonl[.gz]... [--level values|standard|strict] [--device cpu|gpu]";
 
 struct Args {
     files: Vec<PathBuf>,

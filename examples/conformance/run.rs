@@ -68,6 +68,8 @@ pub enum Outcome {
     Fail(String),
     /// The case needs a device that is not there.
     Skip,
+    /// NumPy's answer needs something strider does not have (a dtype).
+    NotRunnable,
 }
 
 /// Why a step did not produce its result.
@@ -571,6 +573,8 @@ pub struct Tally {
     pub failed: usize,
     /// Cases that need an absent device.
     pub skipped: usize,
+    /// Cases whose answer needs a dtype strider lacks (counted apart).
+    pub not_runnable: usize,
 }
 
 impl Tally {
@@ -579,6 +583,7 @@ impl Tally {
         self.passed += other.passed;
         self.failed += other.failed;
         self.skipped += other.skipped;
+        self.not_runnable += other.not_runnable;
     }
 }
 
@@ -588,20 +593,50 @@ impl fmt::Display for Tally {
             f,
             "{} passed, {} failed, {} skipped",
             self.passed, self.failed, self.skipped
-        )
+        )?;
+        if self.not_runnable > 0 {
+            write!(f, " ({} not runnable)", self.not_runnable)?;
+        }
+        Ok(())
     }
 }
 
-/// Runs every case of a JSON-lines corpus file, calling `on_fail(id, what)`
-/// for each failing case. A library panic fails its case.
+/// The text of a corpus file: JSON lines, gzip-compressed when the name
+/// ends in `.gz`.
+fn read_corpus(path: &std::path::Path) -> Result<String, String> {
+    let cannot = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let bytes = std::fs::read(path).map_err(cannot)?;
+    if path.extension().is_some_and(|e| e == "gz") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+            .map_err(cannot)?;
+        Ok(text)
+    } else {
+        String::from_utf8(bytes).map_err(|e| format!("{} is not UTF-8: {e}", path.display()))
+    }
+}
+
+/// Runs one parsed case of either corpus: the memory-model corpus's cases
+/// have `steps`, the ufunc corpus's have `bases` and an `op`.
+fn run_any(case: &Value, level: Level, target: Target, dir: &std::path::Path) -> Outcome {
+    if case.get("steps").is_some() {
+        run_case(case, level, target)
+    } else {
+        crate::ufunc::run_case(case, target, dir)
+    }
+}
+
+/// Runs every case of a corpus file (JSON lines, `.gz` allowed), calling
+/// `on_fail(id, what)` for each failing case. A library panic fails its
+/// case.
 pub fn run_file(
     path: &std::path::Path,
     level: Level,
     target: Target,
     mut on_fail: impl FnMut(&str, &str),
 ) -> Result<Tally, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = read_corpus(path)?;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
     let mut tally = Tally::default();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -615,7 +650,7 @@ pub fn run_file(
                     .unwrap_or("?")
                     .to_string();
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_case(&case, level, target)
+                    run_any(&case, level, target, dir)
                 }));
                 let outcome = run.unwrap_or_else(|p| {
                     let msg = p
@@ -635,6 +670,7 @@ pub fn run_file(
         match outcome {
             Outcome::Pass => tally.passed += 1,
             Outcome::Skip => tally.skipped += 1,
+            Outcome::NotRunnable => tally.not_runnable += 1,
             Outcome::Fail(what) => {
                 tally.failed += 1;
                 on_fail(&id, &what);
