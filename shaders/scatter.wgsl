@@ -21,6 +21,8 @@ const LANES: u32 = {{ lanes }}u;
 
 {{ common }}
 
+{{ helpers }}
+
 @group(0) @binding(0) var<storage, read> params: array<u32>;
 @group(0) @binding(1) var<storage, read_write> dst: array<{{ dst_word }}>;
 @group(0) @binding(2) var<storage, read> src: array<{{ src_word }}>;

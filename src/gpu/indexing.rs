@@ -118,6 +118,7 @@ pub(crate) fn scatter_source(dst: DType, src: DType) -> Result<String> {
             ("workgroup_size", &WORKGROUP_SIZE.to_string()),
             ("lanes", &lanes.to_string()),
             ("common", COMMON),
+            ("helpers", &codegen::helpers(&body)),
             ("dst_word", codegen::word(dst)),
             ("src_word", codegen::word(src)),
             ("body", &body),
