@@ -1,8 +1,9 @@
 // strider: helpers shared by every kernel (pasted in at the `common` placeholder).
 //
-// Packed dtypes live in u32 words: uint8 and bool four to a word (element e
-// is byte e % 4 of word e / 4, little-endian), bfloat16 two to a word (the
-// upper 16 bits of the f32 with the same sign and exponent).
+// Packed dtypes live in u32 words: bool, int8 and uint8 four to a word
+// (element e is byte e % 4 of word e / 4, little-endian); int16, uint16 and
+// bfloat16 two to a word (element e is half e % 2; a bfloat16 is the upper
+// 16 bits of the f32 with the same sign and exponent).
 
 // Linear invocation index on a 1-D or 2-D grid: grids with more than the
 // adapter's max workgroups per dimension use the y dimension for the rest.
@@ -18,6 +19,21 @@ fn linear_workgroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
 // Byte e % 4 of a word holding four uint8 or bool elements.
 fn unpack_u8(word: u32, e: u32) -> u32 {
     return (word >> ((e & 3u) * 8u)) & 0xffu;
+}
+
+// Byte e % 4 of a word holding four int8 elements, sign-extended.
+fn unpack_i8(word: u32, e: u32) -> i32 {
+    return (bitcast<i32>(word << ((3u - (e & 3u)) * 8u))) >> 24u;
+}
+
+// Half e % 2 of a word holding two uint16 elements.
+fn unpack_u16(word: u32, e: u32) -> u32 {
+    return (word >> ((e & 1u) * 16u)) & 0xffffu;
+}
+
+// Half e % 2 of a word holding two int16 elements, sign-extended.
+fn unpack_i16(word: u32, e: u32) -> i32 {
+    return (bitcast<i32>(word << ((1u - (e & 1u)) * 16u))) >> 16u;
 }
 
 // Half e % 2 of a word holding two bfloat16 elements, widened to f32.

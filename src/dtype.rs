@@ -4,7 +4,10 @@
 //! | `DType` | Rust type | NumPy name | itemsize |
 //! | --- | --- | --- | --- |
 //! | `Bool` | `bool` | `bool` | 1 |
+//! | `I8` | `i8` | `int8` | 1 |
 //! | `U8` | `u8` | `uint8` | 1 |
+//! | `I16` | `i16` | `int16` | 2 |
+//! | `U16` | `u16` | `uint16` | 2 |
 //! | `I32` | `i32` | `int32` | 4 |
 //! | `U32` | `u32` | `uint32` | 4 |
 //! | `I64` | `i64` | `int64` | 8 |
@@ -30,8 +33,14 @@ use std::fmt;
 pub enum DType {
     /// Booleans, one byte each, always 0 or 1.
     Bool,
+    /// Signed 8-bit integers.
+    I8,
     /// Unsigned 8-bit integers.
     U8,
+    /// Signed 16-bit integers.
+    I16,
+    /// Unsigned 16-bit integers.
+    U16,
     /// Signed 32-bit integers.
     I32,
     /// Unsigned 32-bit integers.
@@ -76,9 +85,12 @@ pub enum Casting {
 
 impl DType {
     /// Every dtype, in declaration order.
-    pub const ALL: [DType; 10] = [
+    pub const ALL: [DType; 13] = [
         DType::Bool,
+        DType::I8,
         DType::U8,
+        DType::I16,
+        DType::U16,
         DType::I32,
         DType::U32,
         DType::I64,
@@ -96,8 +108,8 @@ impl DType {
     /// ```
     pub fn itemsize(self) -> usize {
         match self {
-            DType::Bool | DType::U8 => 1,
-            DType::F16 | DType::BF16 => 2,
+            DType::Bool | DType::I8 | DType::U8 => 1,
+            DType::I16 | DType::U16 | DType::F16 | DType::BF16 => 2,
             DType::I32 | DType::U32 | DType::F32 => 4,
             DType::I64 | DType::U64 | DType::F64 => 8,
         }
@@ -111,7 +123,10 @@ impl DType {
     pub fn name(self) -> &'static str {
         match self {
             DType::Bool => "bool",
+            DType::I8 => "int8",
             DType::U8 => "uint8",
+            DType::I16 => "int16",
+            DType::U16 => "uint16",
             DType::I32 => "int32",
             DType::U32 => "uint32",
             DType::I64 => "int64",
@@ -137,8 +152,8 @@ impl DType {
     pub fn kind(self) -> Kind {
         match self {
             DType::Bool => Kind::Bool,
-            DType::U8 | DType::U32 | DType::U64 => Kind::UInt,
-            DType::I32 | DType::I64 => Kind::Int,
+            DType::U8 | DType::U16 | DType::U32 | DType::U64 => Kind::UInt,
+            DType::I8 | DType::I16 | DType::I32 | DType::I64 => Kind::Int,
             DType::F16 | DType::BF16 | DType::F32 | DType::F64 => Kind::Float,
         }
     }
@@ -164,7 +179,8 @@ impl DType {
     }
 
     /// The WGSL type that holds one element in a shader, where one exists.
-    /// `u8`, `bool` and `bf16` have none: they are packed into `u32` words.
+    /// The 8- and 16-bit dtypes (`bool`, `i8`, `u8`, `i16`, `u16`, `bf16`)
+    /// have none: they are packed into `u32` words.
     ///
     /// ```
     /// assert_eq!(strider::DType::F16.wgsl_type(), Some("f16"));
@@ -179,7 +195,7 @@ impl DType {
             DType::F64 => Some("f64"),
             DType::I64 => Some("i64"),
             DType::U64 => Some("u64"),
-            DType::Bool | DType::U8 | DType::BF16 => None,
+            DType::Bool | DType::I8 | DType::U8 | DType::I16 | DType::U16 | DType::BF16 => None,
         }
     }
 
@@ -217,11 +233,14 @@ impl DType {
                 } else {
                     (b, a)
                 };
+                // The smallest signed integer wider than the unsigned one
+                // and at least as wide as the signed one; none for uint64.
                 if i.itemsize() > u.itemsize() {
                     i
                 } else {
                     match u {
-                        U8 => I32.max_by_size(i),
+                        U8 => I16,
+                        U16 => I32,
                         U32 => I64,
                         _ => F64,
                     }
@@ -237,23 +256,18 @@ impl DType {
                 }
             }
             (Kind::Float, _) | (_, Kind::Float) => {
-                // Every float holds all of uint8; NumPy sends 32- and 64-bit
-                // integers with any float narrower than float64 to float64.
+                // The smallest float of the float's kind that holds every
+                // value of the integer: any float holds 8-bit integers;
+                // 16-bit ones need float32 (bfloat16 with them is float32,
+                // as ml_dtypes promotes); 32- and 64-bit ones float64.
                 let (f, i) = if a.is_float() { (a, b) } else { (b, a) };
-                if i.itemsize() == 1 {
-                    f
-                } else {
-                    F64
+                match i.itemsize() {
+                    1 => f,
+                    2 if f == F64 => F64,
+                    2 => F32,
+                    _ => F64,
                 }
             }
-        }
-    }
-
-    fn max_by_size(self, other: DType) -> DType {
-        if other.itemsize() > self.itemsize() {
-            other
-        } else {
-            self
         }
     }
 
@@ -291,7 +305,8 @@ mod sealed {
 
 /// A Rust type that is the element of one [`DType`].
 ///
-/// Sealed: it is implemented for `bool`, `u8`, `i32`, `u32`, `i64`, `u64`,
+/// Sealed: it is implemented for `bool`, `i8`, `u8`, `i16`, `u16`, `i32`,
+/// `u32`, `i64`, `u64`,
 /// `half::f16`, `half::bf16`, `f32` and `f64`, and nothing else.
 ///
 /// The conversions follow NumPy's `astype` with `casting="unsafe"`: floats to
@@ -393,7 +408,10 @@ macro_rules! int_element {
     };
 }
 
+int_element!(i8, DType::I8);
 int_element!(u8, DType::U8);
+int_element!(i16, DType::I16);
+int_element!(u16, DType::U16);
 int_element!(i32, DType::I32);
 int_element!(u32, DType::U32);
 int_element!(i64, DType::I64);
@@ -635,8 +653,20 @@ macro_rules! dispatch_dtype {
                 type $T = bool;
                 $body
             }
+            $crate::DType::I8 => {
+                type $T = i8;
+                $body
+            }
             $crate::DType::U8 => {
                 type $T = u8;
+                $body
+            }
+            $crate::DType::I16 => {
+                type $T = i16;
+                $body
+            }
+            $crate::DType::U16 => {
+                type $T = u16;
                 $body
             }
             $crate::DType::I32 => {

@@ -16,7 +16,10 @@
 //! | `DType` | descr written | descrs read |
 //! | --- | --- | --- |
 //! | `Bool` | `\|b1` | `b1`, `?` |
+//! | `I8` | `\|i1` | `i1` |
 //! | `U8` | `\|u1` | `u1` |
+//! | `I16` | `<i2` | `i2` |
+//! | `U16` | `<u2` | `u2` |
 //! | `I32` | `<i4` | `i4` |
 //! | `U32` | `<u4` | `u4` |
 //! | `I64` | `<i8` | `i8` |
@@ -127,7 +130,10 @@ pub struct NpyHeader {
 pub fn descr(dtype: DType) -> Result<&'static str> {
     Ok(match dtype {
         DType::Bool => "|b1",
+        DType::I8 => "|i1",
         DType::U8 => "|u1",
+        DType::I16 => "<i2",
+        DType::U16 => "<u2",
         DType::I32 => "<i4",
         DType::U32 => "<u4",
         DType::I64 => "<i8",
@@ -647,7 +653,10 @@ fn parse_descr(descr: &str) -> Result<(DType, bool)> {
     };
     let dtype = match code {
         "b1" | "?" => DType::Bool,
+        "i1" => DType::I8,
         "u1" => DType::U8,
+        "i2" => DType::I16,
+        "u2" => DType::U16,
         "i4" => DType::I32,
         "u4" => DType::U32,
         "i8" => DType::I64,
@@ -660,8 +669,8 @@ fn parse_descr(descr: &str) -> Result<(DType, bool)> {
                 op: LOAD,
                 reason: format!(
                     "the .npy file holds dtype {descr:?}{}, which strider does not support \
-                     (it reads bool, uint8, int32, uint32, int64, uint64, float16, float32 \
-                     and float64)",
+                     (it reads bool, int8, uint8, int16, uint16, int32, uint32, int64, \
+                     uint64, float16, float32 and float64)",
                     describe_code(code)
                 ),
             })
@@ -1548,7 +1557,7 @@ mod tests {
 
     #[test]
     fn unsupported_dtypes_are_dtype_errors() {
-        for (file, descr) in [(I16, "'<i2'"), (C8, "'<c8'"), (UNICODE, "'<U2'")] {
+        for (file, descr) in [(C8, "'<c8'"), (UNICODE, "'<U2'")] {
             let reason = dtype_reason(decode(file));
             assert!(
                 reason.contains(&format!("\"{}\"", &descr[1..descr.len() - 1])),
@@ -1557,7 +1566,12 @@ mod tests {
             let reason = dtype_reason(read_from(&mut &file[..]));
             assert!(reason.contains("does not support"), "{reason}");
         }
-        assert!(dtype_reason(decode(I16)).contains("int16"));
+        // NumPy's int16 file (once unsupported) reads as int16.
+        let (h, data) = decode(I16).unwrap();
+        assert_eq!(
+            (h.dtype, h.shape, data),
+            (DType::I16, vec![2], vec![1, 0, 2, 0])
+        );
         assert!(dtype_reason(decode(C8)).contains("complex64"));
         let reason = dtype_reason(decode(STRUCT));
         assert!(
@@ -1565,7 +1579,7 @@ mod tests {
             "{reason}"
         );
         for descr in [
-            "|O", "|i1", "<u2", "<i2", ">i2", "<f16", "<c16", "|S3", "|V2", "<M8[ns]", "<m8[s]",
+            "|O", "|i3", "<u3", "<i16", ">u16", "<f16", "<c16", "|S3", "|V2", "<M8[ns]", "<m8[s]",
             "b2", "", "<", "f", "<f4 ", " <f4", "<F4", "<?4",
         ] {
             let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (0,)}}");

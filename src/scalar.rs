@@ -55,7 +55,11 @@ impl Scalar {
     pub fn to<T: Element>(self) -> T {
         match self {
             Scalar::Bool(b) => T::from_bool(b),
-            Scalar::Int(i) if T::DTYPE.is_float() && i.unsigned_abs() > u64::MAX as u128 => {
+            // Beyond both 64-bit ranges: the nearest float64 first, as
+            // Python's int-to-float conversion.
+            Scalar::Int(i)
+                if T::DTYPE.is_float() && !(i64::MIN as i128..=u64::MAX as i128).contains(&i) =>
+            {
                 T::from_f64(i as f64)
             }
             Scalar::Int(i) => {
@@ -146,7 +150,10 @@ impl Scalar {
 pub(crate) fn int_range(dt: DType) -> (i128, i128) {
     match dt {
         DType::Bool => (0, 1),
+        DType::I8 => (i8::MIN as i128, i8::MAX as i128),
         DType::U8 => (0, u8::MAX as i128),
+        DType::I16 => (i16::MIN as i128, i16::MAX as i128),
+        DType::U16 => (0, u16::MAX as i128),
         DType::I32 => (i32::MIN as i128, i32::MAX as i128),
         DType::U32 => (0, u32::MAX as i128),
         DType::I64 => (i64::MIN as i128, i64::MAX as i128),

@@ -135,7 +135,16 @@ fn copies_and_casts_on_every_walk_match_naive() {
             let got =
                 at_every_level(|| bits_f32(&v.to_contiguous().unwrap().to_vec::<f32>().unwrap()));
             assert_eq!(got, bits_f32(&want), "{rows}x{cols} {name} copy");
-            for dt in [DType::F64, DType::I32, DType::F16, DType::BF16, DType::U8] {
+            for dt in [
+                DType::F64,
+                DType::I32,
+                DType::F16,
+                DType::BF16,
+                DType::U8,
+                DType::I8,
+                DType::I16,
+                DType::U16,
+            ] {
                 let got = at_every_level(|| {
                     let c = v.astype(dt).unwrap().astype(DType::F64).unwrap();
                     bits_f64(&c.to_vec::<f64>().unwrap())
@@ -147,6 +156,9 @@ fn copies_and_casts_on_every_walk_match_naive() {
                         DType::I32 => x as i32 as f64,
                         DType::F16 => f16::from_f32(x).to_f64(),
                         DType::BF16 => bf16::from_f32(x).to_f64(),
+                        DType::I8 => (x as i64 as i8) as f64,
+                        DType::I16 => (x as i64 as i16) as f64,
+                        DType::U16 => (x as i64 as u16) as f64,
                         _ => (x as i64 as u8) as f64,
                     })
                     .collect();

@@ -175,7 +175,16 @@ fn scatter_matches_the_cpu_with_repeats_broadcasts_and_casts() {
 #[test]
 fn repeated_indices_take_the_last_value_like_the_cpu() {
     let Some(g) = gpu() else { return };
-    for dt in [DType::U8, DType::Bool, DType::BF16, DType::F32, DType::I64] {
+    for dt in [
+        DType::U8,
+        DType::I8,
+        DType::I16,
+        DType::U16,
+        DType::Bool,
+        DType::BF16,
+        DType::F32,
+        DType::I64,
+    ] {
         if !g.as_gpu().is_some_and(|d| d.supports(dt)) {
             continue;
         }

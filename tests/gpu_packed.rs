@@ -48,7 +48,14 @@ fn add_one_to_every_other_element_of_a_uint8_array() {
         }
     }
     // Reversed, stepped and 2-D strided views of the packed dtypes.
-    for dt in [DType::U8, DType::Bool, DType::BF16] {
+    for dt in [
+        DType::U8,
+        DType::I8,
+        DType::I16,
+        DType::U16,
+        DType::Bool,
+        DType::BF16,
+    ] {
         let host = sample(dt, &[6, 9], 2);
         let one = || -> strider::Operand<'static> {
             if dt == DType::Bool {
@@ -142,8 +149,8 @@ fn concatenate_and_stack_bool_arrays() {
         assert_eq!(got.shape(), want.shape(), "stack axis {axis}");
         assert_eq!(values(&got), values(&want), "stack axis {axis}");
     }
-    // uint8 and bfloat16 too.
-    for dt in [DType::U8, DType::BF16] {
+    // The packed dtypes too.
+    for dt in [DType::U8, DType::I8, DType::I16, DType::U16, DType::BF16] {
         let (x, y) = (sample(dt, &[4, 3], 9), sample(dt, &[4, 5], 10));
         let (xg, yg) = (x.to_device(&g).unwrap(), y.to_device(&g).unwrap());
         let want = strider::concatenate(&[&x, &y], Some(1)).unwrap();

@@ -195,7 +195,10 @@ fn read(a: &Array) -> strider::Result<Vec<Num>> {
     }
     match a.dtype() {
         DType::Bool => Ok(a.to_vec::<bool>()?.into_iter().map(Num::Bool).collect()),
+        DType::I8 => ints::<i8>(a),
         DType::U8 => ints::<u8>(a),
+        DType::I16 => ints::<i16>(a),
+        DType::U16 => ints::<u16>(a),
         DType::I32 => ints::<i32>(a),
         DType::U32 => ints::<u32>(a),
         DType::I64 => ints::<i64>(a),

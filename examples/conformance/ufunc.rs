@@ -83,7 +83,10 @@ fn build(dtype: DType, shape: &[usize], raw: &[i128]) -> strider::Result<Array> 
     }
     match dtype {
         DType::Bool => of(raw, shape, |r| r != 0),
+        DType::I8 => of(raw, shape, |r| r as i8),
         DType::U8 => of(raw, shape, |r| r as u8),
+        DType::I16 => of(raw, shape, |r| r as i16),
+        DType::U16 => of(raw, shape, |r| r as u16),
         DType::I32 => of(raw, shape, |r| r as i32),
         DType::U32 => of(raw, shape, |r| r as u32),
         DType::I64 => of(raw, shape, |r| r as i64),
@@ -103,7 +106,10 @@ fn raw_of(a: &Array) -> strider::Result<Vec<i128>> {
     }
     Ok(match a.dtype() {
         DType::Bool => a.to_vec::<bool>()?.into_iter().map(i128::from).collect(),
+        DType::I8 => ints::<i8>(a)?,
         DType::U8 => ints::<u8>(a)?,
+        DType::I16 => ints::<i16>(a)?,
+        DType::U16 => ints::<u16>(a)?,
         DType::I32 => ints::<i32>(a)?,
         DType::U32 => ints::<u32>(a)?,
         DType::I64 => ints::<i64>(a)?,

@@ -61,7 +61,10 @@ macro_rules! reduce_elem {
 
 reduce_elem! {
     bool => i64, i64, f64, f64;
+    i8 => i64, i64, f64, f64;
     u8 => u64, u64, f64, f64;
+    i16 => i64, i64, f64, f64;
+    u16 => u64, u64, f64, f64;
     i32 => i64, i64, f64, f64;
     u32 => u64, u64, f64, f64;
     i64 => i64, i64, f64, f64;

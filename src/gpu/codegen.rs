@@ -4,17 +4,19 @@
 //!
 //! Every dtype has a *value representation* in WGSL (`rep`): the native type
 //! for f32, i32, u32, f16, f64, i64, u64; `bool` for bool; `u32` for uint8
-//! (the value in its low 8 bits; arithmetic may carry past them, so values
-//! are masked whenever a uint8 is converted or stored, which gives NumPy's
-//! wrap-around); `f32` for bfloat16 (rounded to bfloat16 only when stored).
-//! Storage arrays hold `word` elements: `u32` for the packed dtypes.
+//! and uint16 and `i32` for int8 and int16 (the value in the low bits;
+//! arithmetic may carry past them, so values are wrapped whenever one is
+//! converted or stored, which gives NumPy's wrap-around: see [`wrap`]);
+//! `f32` for bfloat16 (rounded to bfloat16 only when stored). Storage
+//! arrays hold `word` elements: `u32` for the packed dtypes (bool, int8,
+//! uint8 four to a word; int16, uint16, bfloat16 two).
 
 use crate::dtype::DType;
 
 /// WGSL library fragments under `shaders/`, pasted into a kernel (at its
 /// `helpers` placeholder) when its expression, or a fragment already
 /// pasted, calls one of the functions listed with them.
-const LIBRARY: [(&[&str], &str); 7] = [
+const LIBRARY: [(&[&str], &str); 9] = [
     (&["ipow"], include_str!("../../shaders/ipow.wgsl")),
     (
         &["floor_divide_i32", "remainder_i32"],
@@ -41,6 +43,13 @@ const LIBRARY: [(&[&str], &str); 7] = [
         ],
         include_str!("../../shaders/math_f64.wgsl"),
     ),
+    (
+        &[
+            "exp_f32", "log_f32", "sin_f32", "cos_f32", "tanh_f32", "pow_f32",
+        ],
+        include_str!("../../shaders/math_f32.wgsl"),
+    ),
+    (&["round_f64"], include_str!("../../shaders/round_f64.wgsl")),
     (
         &["fmod_f32", "floor_divide_f32", "remainder_f32"],
         include_str!("../../shaders/divmod_f32.wgsl"),
@@ -86,8 +95,8 @@ pub(crate) fn helpers(expr: &str) -> String {
 pub(crate) fn rep(dt: DType) -> &'static str {
     match dt {
         DType::Bool => "bool",
-        DType::U8 | DType::U32 => "u32",
-        DType::I32 => "i32",
+        DType::U8 | DType::U16 | DType::U32 => "u32",
+        DType::I8 | DType::I16 | DType::I32 => "i32",
         DType::I64 => "i64",
         DType::U64 => "u64",
         DType::F16 => "f16",
@@ -96,20 +105,35 @@ pub(crate) fn rep(dt: DType) -> &'static str {
     }
 }
 
-/// The element type of a storage array holding `dt`.
-pub(crate) fn word(dt: DType) -> &'static str {
+/// The unpacked dtype with the same WGSL representation as `dt` (uint32
+/// for bool, uint8 and uint16; int32 for int8 and int16; float32 for
+/// bfloat16; `dt` itself when it is not packed): the dtype of an unpacked
+/// temporary that holds `dt`'s values.
+pub(crate) fn unpacked(dt: DType) -> DType {
     match dt {
-        DType::Bool | DType::U8 | DType::BF16 => "u32",
-        other => rep(other),
+        DType::Bool | DType::U8 | DType::U16 => DType::U32,
+        DType::I8 | DType::I16 => DType::I32,
+        DType::BF16 => DType::F32,
+        other => other,
     }
 }
 
-/// Elements per 32-bit storage word: 4 for uint8 and bool, 2 for bfloat16,
+/// The element type of a storage array holding `dt`.
+pub(crate) fn word(dt: DType) -> &'static str {
+    if is_packed(dt) {
+        "u32"
+    } else {
+        rep(dt)
+    }
+}
+
+/// Elements per 32-bit storage word: 4 for the 1-byte dtypes (bool, int8,
+/// uint8), 2 for the 2-byte ones but float16 (int16, uint16, bfloat16),
 /// 1 for everything else (which is not packed).
 pub(crate) fn lanes(dt: DType) -> u32 {
     match dt {
-        DType::Bool | DType::U8 => 4,
-        DType::BF16 => 2,
+        DType::Bool | DType::I8 | DType::U8 => 4,
+        DType::I16 | DType::U16 | DType::BF16 => 2,
         _ => 1,
     }
 }
@@ -133,7 +157,10 @@ pub(crate) fn enables(dtypes: &[DType]) -> String {
 pub(crate) fn load(dt: DType, buf: &str, e: &str) -> String {
     match dt {
         DType::U8 => format!("unpack_u8({buf}[({e}) >> 2u], {e})"),
+        DType::I8 => format!("unpack_i8({buf}[({e}) >> 2u], {e})"),
         DType::Bool => format!("(unpack_u8({buf}[({e}) >> 2u], {e}) != 0u)"),
+        DType::U16 => format!("unpack_u16({buf}[({e}) >> 1u], {e})"),
+        DType::I16 => format!("unpack_i16({buf}[({e}) >> 1u], {e})"),
         DType::BF16 => format!("unpack_bf16({buf}[({e}) >> 1u], {e})"),
         _ => format!("{buf}[{e}]"),
     }
@@ -144,9 +171,28 @@ pub(crate) fn load(dt: DType, buf: &str, e: &str) -> String {
 pub(crate) fn lane_bits(dt: DType, v: &str) -> String {
     match dt {
         DType::U8 => format!("(({v}) & 0xffu)"),
+        DType::I8 => format!("(bitcast<u32>({v}) & 0xffu)"),
+        DType::U16 => format!("(({v}) & 0xffffu)"),
+        DType::I16 => format!("(bitcast<u32>({v}) & 0xffffu)"),
         DType::Bool => format!("select(0u, 1u, {v})"),
         DType::BF16 => format!("pack_bf16({v})"),
         _ => unreachable!("{dt} is not packed"),
+    }
+}
+
+/// `e`, a `rep(dt)` expression, wrapped to `dt`'s range: the integers
+/// narrower than their 32-bit representation carry arithmetic past their
+/// bits, so their values are wrapped (masked for uint8 and uint16,
+/// sign-extended from the low bits for int8 and int16) whenever they are
+/// converted or stored, which gives NumPy's wrap-around. Other dtypes are
+/// `e` itself.
+pub(crate) fn wrap(dt: DType, e: &str) -> String {
+    match dt {
+        DType::U8 => format!("(({e}) & 0xffu)"),
+        DType::U16 => format!("(({e}) & 0xffffu)"),
+        DType::I8 => format!("((({e}) << 24u) >> 24u)"),
+        DType::I16 => format!("((({e}) << 16u) >> 16u)"),
+        _ => e.to_string(),
     }
 }
 
@@ -156,19 +202,13 @@ pub(crate) fn lane_bits(dt: DType, v: &str) -> String {
 /// the signed type); integers to narrower integers wrap; anything to bool is
 /// `!= 0`; bool to numbers is 0 or 1.
 ///
-/// Out-of-range float to integer casts (undefined in NumPy) saturate here.
+/// Out-of-range float to integer casts (undefined in NumPy) saturate here
+/// (at the 32- or 64-bit representation, then wrap to a narrower dtype).
 pub(crate) fn convert(from: DType, to: DType, e: &str) -> String {
     if from == to {
-        return match to {
-            DType::U8 => format!("(({e}) & 0xffu)"),
-            _ => e.to_string(),
-        };
+        return wrap(to, e);
     }
-    let e = if from == DType::U8 {
-        format!("(({e}) & 0xffu)")
-    } else {
-        format!("({e})")
-    };
+    let e = format!("({})", wrap(from, e));
     let t = rep(to);
     if to == DType::Bool {
         // Floats as `!(x == 0)`: WGSL's `!=` compiles to an ordered
@@ -182,24 +222,25 @@ pub(crate) fn convert(from: DType, to: DType, e: &str) -> String {
     if from == DType::Bool {
         return format!("select({t}(0), {t}(1), {e})");
     }
+    let signed32 = rep(from) == "i32";
     match (from.is_float(), to) {
         // Float to unsigned: negative values wrap through the signed type.
-        (true, DType::U8) => format!(
-            "(select(u32({e}), u32(i32({e})), {e} < {}(0)) & 0xffu)",
-            rep(from)
+        (true, DType::U8 | DType::U16 | DType::U32) => wrap(
+            to,
+            &format!("select(u32({e}), u32(i32({e})), {e} < {}(0))", rep(from)),
         ),
-        (true, DType::U32) => format!("select(u32({e}), u32(i32({e})), {e} < {}(0))", rep(from)),
         (true, DType::U64) => format!("select(u64({e}), u64(i64({e})), {e} < {}(0))", rep(from)),
-        // Widening to 64 bits: extend in the source's signedness first, then
-        // reinterpret (a direct `i64(u32)` may sign-extend).
-        // int32 to 64 bits: the sign extension spelled out (the zero
-        // extension, less 2^32 for a negative value). Lavapipe (Mesa 22.3,
-        // LLVM 15) miscompiles `i64(i32)` feeding 64-bit division and
-        // remainder: `-1 // 2` gave i64::MAX.
-        (false, DType::U64) if from == DType::I32 => format!("u64({})", sign_extend(&e)),
-        (false, DType::I64) if from == DType::I32 => sign_extend(&e),
-        (false, DType::I64) if matches!(from, DType::U32 | DType::U8) => format!("i64(u64({e}))"),
-        (false, DType::U8) => format!("(u32({e}) & 0xffu)"),
+        (true, DType::I8 | DType::I16) => wrap(to, &format!("i32({e})")),
+        // Widening to 64 bits: extend in the source's signedness. For
+        // the signed 32-bit representation the sign extension is spelled
+        // out (the zero extension, less 2^32 for a negative value):
+        // lavapipe (Mesa 22.3, LLVM 15) miscompiles `i64(i32)` feeding
+        // 64-bit division and remainder (`-1 // 2` gave i64::MAX).
+        (false, DType::U64) if signed32 => format!("u64({})", sign_extend(&e)),
+        (false, DType::I64) if signed32 => sign_extend(&e),
+        (false, DType::I64) if rep(from) == "u32" => format!("i64(u64({e}))"),
+        (false, DType::U8 | DType::U16) => wrap(to, &format!("u32({e})")),
+        (false, DType::I8 | DType::I16) => wrap(to, &format!("i32({e})")),
         // To bfloat16 (held as f32, rounded when stored): one rounding.
         (false, DType::BF16) if from == DType::U64 => format!("u64_to_f32_odd({e})"),
         (false, DType::BF16) if from == DType::I64 => format!("i64_to_f32_odd({e})"),

@@ -63,7 +63,10 @@ impl KernelKey {
 pub(crate) fn short_name(dt: DType) -> &'static str {
     match dt {
         DType::Bool => "bool",
+        DType::I8 => "i8",
         DType::U8 => "u8",
+        DType::I16 => "i16",
+        DType::U16 => "u16",
         DType::I32 => "i32",
         DType::U32 => "u32",
         DType::I64 => "i64",

@@ -262,7 +262,7 @@ fn every_gather_and_scatter_variant_validates() {
             count += 1;
         }
     }
-    assert_eq!(count, 110);
+    assert_eq!(count, DType::ALL.len() * (DType::ALL.len() + 1));
 }
 
 #[test]
@@ -438,7 +438,10 @@ fn gpu_with(opts: GpuOptions) -> Option<GpuDevice> {
 fn encode(dt: DType, v: f64) -> Vec<u8> {
     match dt {
         DType::Bool => vec![(v != 0.0) as u8],
+        DType::I8 => i8::from_f64(v).to_le_bytes().to_vec(),
         DType::U8 => vec![u8::from_f64(v)],
+        DType::I16 => i16::from_f64(v).to_le_bytes().to_vec(),
+        DType::U16 => u16::from_f64(v).to_le_bytes().to_vec(),
         DType::I32 => i32::from_f64(v).to_le_bytes().to_vec(),
         DType::U32 => u32::from_f64(v).to_le_bytes().to_vec(),
         DType::I64 => i64::from_f64(v).to_le_bytes().to_vec(),
@@ -453,7 +456,10 @@ fn encode(dt: DType, v: f64) -> Vec<u8> {
 fn decode(dt: DType, b: &[u8]) -> f64 {
     match dt {
         DType::Bool => (b[0] != 0) as u8 as f64,
+        DType::I8 => b[0] as i8 as f64,
         DType::U8 => b[0] as f64,
+        DType::I16 => i16::from_le_bytes(b[..2].try_into().unwrap()) as f64,
+        DType::U16 => u16::from_le_bytes(b[..2].try_into().unwrap()) as f64,
         DType::I32 => i32::from_le_bytes(b[..4].try_into().unwrap()) as f64,
         DType::U32 => u32::from_le_bytes(b[..4].try_into().unwrap()) as f64,
         DType::I64 => i64::from_le_bytes(b[..8].try_into().unwrap()) as f64,

@@ -230,7 +230,10 @@ macro_rules! int_math {
     };
 }
 
+int_math!(i8, signed: true);
 int_math!(u8, signed: false);
+int_math!(i16, signed: true);
+int_math!(u16, signed: false);
 int_math!(i32, signed: true);
 int_math!(u32, signed: false);
 int_math!(i64, signed: true);

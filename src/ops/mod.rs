@@ -23,9 +23,9 @@ use crate::error::{Error, Result};
 pub(crate) enum TypeRule {
     /// Loop and result in the promoted dtype (bool allowed).
     Arith,
-    /// Like `Arith`, but bool inputs are an error (NumPy would pick int8,
-    /// which strider does not have, or refuses outright).
-    ArithNoBool,
+    /// Like `Arith`, but two bool inputs compute in int8 (NumPy has no
+    /// bool loop for these ops and picks its smallest signed one).
+    ArithBoolInt8,
     /// Loop in the promoted dtype, integers and bool go to float64.
     TrueDivide,
     /// Loop in the promoted dtype, bool result.
@@ -115,9 +115,9 @@ binary_ops! {
     Subtract: "subtract", Arith, |a, b| Math::sub(a, b);
     Multiply: "multiply", Arith, |a, b| Math::mul(a, b);
     Divide: "divide", TrueDivide, |a, b| Math::div(a, b);
-    FloorDivide: "floor_divide", ArithNoBool, |a, b| Math::floor_div(a, b);
-    Remainder: "remainder", ArithNoBool, |a, b| Math::rem(a, b);
-    Power: "power", ArithNoBool, |a, b| Math::pow(a, b);
+    FloorDivide: "floor_divide", ArithBoolInt8, |a, b| Math::floor_div(a, b);
+    Remainder: "remainder", ArithBoolInt8, |a, b| Math::rem(a, b);
+    Power: "power", ArithBoolInt8, |a, b| Math::pow(a, b);
     Maximum: "maximum", Arith, |a, b| Math::maximum(a, b);
     Minimum: "minimum", Arith, |a, b| Math::minimum(a, b);
     Equal: "equal", Compare, |a, b| a == b;
@@ -159,14 +159,9 @@ impl BinaryOp {
                 }
                 Ok((p, p))
             }
-            TypeRule::ArithNoBool => {
-                if p == DType::Bool {
-                    Err(unsupported(
-                        " (NumPy computes this in int8, which strider lacks; use astype first)",
-                    ))
-                } else {
-                    Ok((p, p))
-                }
+            TypeRule::ArithBoolInt8 => {
+                let l = if p == DType::Bool { DType::I8 } else { p };
+                Ok((l, l))
             }
             TypeRule::TrueDivide => {
                 let l = if p.is_float() { p } else { DType::F64 };
@@ -237,7 +232,8 @@ pub(crate) enum UnaryRule {
     /// Same dtype; bool is an error.
     SameNoBool,
     /// Floats keep their dtype; 1-byte integers and bool go to float16,
-    /// wider integers to float64.
+    /// 2-byte integers to float32, wider integers to float64 (the smallest
+    /// float that holds every value).
     Float,
     /// Bool result.
     Logical,
@@ -278,6 +274,7 @@ unary_ops! {
     Tanh: "tanh", Float, |a| Math::tanh(a), block Math::tanh_block;
     Floor: "floor", Same, |a| Math::floor(a);
     Ceil: "ceil", Same, |a| Math::ceil(a);
+    // Half to even; bool stays bool (NumPy answers float16 for it).
     Round: "round", Same, |a| Math::round(a);
     LogicalNot: "logical_not", Logical, |a| !a.to_bool();
 }
@@ -303,10 +300,12 @@ impl UnaryOp {
             UnaryRule::Float => {
                 let f = if a.is_float() {
                     a
-                } else if a.itemsize() == 1 {
-                    DType::F16
                 } else {
-                    DType::F64
+                    match a.itemsize() {
+                        1 => DType::F16,
+                        2 => DType::F32,
+                        _ => DType::F64,
+                    }
                 };
                 Ok((f, f))
             }

@@ -21,8 +21,14 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub enum CpuData {
     /// bool elements.
     Bool(Vec<bool>),
+    /// i8 elements.
+    I8(Vec<i8>),
     /// u8 elements.
     U8(Vec<u8>),
+    /// i16 elements.
+    I16(Vec<i16>),
+    /// u16 elements.
+    U16(Vec<u16>),
     /// i32 elements.
     I32(Vec<i32>),
     /// u32 elements.
@@ -45,7 +51,10 @@ macro_rules! each_variant {
     ($data:expr, $v:ident => $body:expr) => {
         match $data {
             CpuData::Bool($v) => $body,
+            CpuData::I8($v) => $body,
             CpuData::U8($v) => $body,
+            CpuData::I16($v) => $body,
+            CpuData::U16($v) => $body,
             CpuData::I32($v) => $body,
             CpuData::U32($v) => $body,
             CpuData::I64($v) => $body,
@@ -76,7 +85,10 @@ impl CpuData {
             };
         }
         take!(Bool, bool);
+        take!(I8, i8);
         take!(U8, u8);
+        take!(I16, i16);
+        take!(U16, u16);
         take!(I32, i32);
         take!(U32, u32);
         take!(I64, i64);
@@ -85,14 +97,17 @@ impl CpuData {
         take!(BF16, half::bf16);
         take!(F32, f32);
         take!(F64, f64);
-        unreachable!("Element is sealed to the ten dtypes above")
+        unreachable!("Element is sealed to the dtypes above")
     }
 
     /// The dtype of the elements.
     pub fn dtype(&self) -> DType {
         match self {
             CpuData::Bool(_) => DType::Bool,
+            CpuData::I8(_) => DType::I8,
             CpuData::U8(_) => DType::U8,
+            CpuData::I16(_) => DType::I16,
+            CpuData::U16(_) => DType::U16,
             CpuData::I32(_) => DType::I32,
             CpuData::U32(_) => DType::U32,
             CpuData::I64(_) => DType::I64,
@@ -148,7 +163,10 @@ impl CpuData {
         let r = start..start + len;
         match self {
             CpuData::Bool(v) => v[r].iter().map(|&b| b as u8).collect(),
+            CpuData::I8(v) => bytemuck::cast_slice(&v[r]).to_vec(),
             CpuData::U8(v) => v[r].to_vec(),
+            CpuData::I16(v) => bytemuck::cast_slice(&v[r]).to_vec(),
+            CpuData::U16(v) => bytemuck::cast_slice(&v[r]).to_vec(),
             CpuData::I32(v) => bytemuck::cast_slice(&v[r]).to_vec(),
             CpuData::U32(v) => bytemuck::cast_slice(&v[r]).to_vec(),
             CpuData::I64(v) => bytemuck::cast_slice(&v[r]).to_vec(),
@@ -166,7 +184,10 @@ impl CpuData {
         let r = start..start + len;
         match self {
             CpuData::Bool(v) => bytemuck::cast_slice(&v[r]),
+            CpuData::I8(v) => bytemuck::cast_slice(&v[r]),
             CpuData::U8(v) => &v[r],
+            CpuData::I16(v) => bytemuck::cast_slice(&v[r]),
+            CpuData::U16(v) => bytemuck::cast_slice(&v[r]),
             CpuData::I32(v) => bytemuck::cast_slice(&v[r]),
             CpuData::U32(v) => bytemuck::cast_slice(&v[r]),
             CpuData::I64(v) => bytemuck::cast_slice(&v[r]),
@@ -195,7 +216,10 @@ impl CpuData {
         }
         Some(match self {
             CpuData::Bool(_) => return None,
+            CpuData::I8(v) => bytemuck::cast_slice_mut(v),
             CpuData::U8(v) => v,
+            CpuData::I16(v) => bytemuck::cast_slice_mut(v),
+            CpuData::U16(v) => bytemuck::cast_slice_mut(v),
             CpuData::I32(v) => bytemuck::cast_slice_mut(v),
             CpuData::U32(v) => bytemuck::cast_slice_mut(v),
             CpuData::I64(v) => bytemuck::cast_slice_mut(v),
@@ -219,7 +243,10 @@ impl CpuData {
         }
         match dtype {
             DType::Bool => CpuData::Bool(bytes.iter().map(|&b| b != 0).collect()),
+            DType::I8 => CpuData::I8(pod(bytes)),
             DType::U8 => CpuData::U8(bytes.to_vec()),
+            DType::I16 => CpuData::I16(pod(bytes)),
+            DType::U16 => CpuData::U16(pod(bytes)),
             DType::I32 => CpuData::I32(pod(bytes)),
             DType::U32 => CpuData::U32(pod(bytes)),
             DType::I64 => CpuData::I64(pod(bytes)),
