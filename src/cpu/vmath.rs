@@ -1327,6 +1327,212 @@ mod tests {
         }
     }
 
+    /// The GPU's f32 functions (`shaders/math_f32.wgsl`, through the public
+    /// `Array` API) against the f64 std functions of the widened argument:
+    /// every 1031st f32 bit pattern (every exponent, both signs) plus dense
+    /// samples where the functions are hardest, within the CPU's f32
+    /// bounds; special values bit for bit as the CPU's; `power` within one
+    /// ulp of the f64 `powf` on random and special pairs.
+    #[cfg(feature = "gpu")]
+    #[test]
+    fn gpu_f32_functions_meet_the_cpu_bounds() {
+        use crate::{Array, Device, UnaryOp};
+        let Some(dev) = crate::gpu::tests::gpu() else {
+            return;
+        };
+        let dev = Device::Gpu(dev);
+        let run = |op: UnaryOp, xs: &[f32]| -> Vec<f32> {
+            let a = Array::from_vec(xs.to_vec(), &[xs.len()]).unwrap();
+            let r = a.to_device(&dev).unwrap().unary(op).unwrap();
+            r.to_cpu().unwrap().to_vec::<f32>().unwrap()
+        };
+        let mut xs: Vec<f32> = (0..=u32::MAX as u64)
+            .step_by(1031)
+            .map(|b| f32::from_bits(b as u32))
+            .filter(|x| x.is_finite())
+            .collect();
+        let mut rng = Rng(0x6a09_e667_f3bc_c909);
+        for (lo, hi) in [(-1.0, 1.0), (-10.0, 10.0), (-104.0, 89.0), (0.5, 2.0)] {
+            xs.extend((0..100_000).map(|_| rng.uniform(lo, hi) as f32));
+        }
+        for (op, func, bound) in [
+            (UnaryOp::Exp, &EXP32, EXP_F32_BOUND),
+            (UnaryOp::Log, &LN32, LN_F32_BOUND),
+            (UnaryOp::Tanh, &TANH32, TANH_F32_BOUND),
+            (UnaryOp::Sin, &SIN32, 1.0),
+            (UnaryOp::Cos, &COS32, 1.0),
+        ] {
+            let mut max = MaxErr::default();
+            for (&x, y) in xs.iter().zip(run(op, &xs)) {
+                max.add(err_f32(y, (func.reference)(x as f64)), x as f64);
+            }
+            max.check(&format!("gpu {}", func.name), bound);
+            let special = [
+                0.0,
+                -0.0,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                f32::NAN,
+                f32::MAX,
+                -f32::MAX,
+                f32::from_bits(1),
+                -f32::from_bits(1),
+                1e10,
+            ];
+            let got = run(op, &special);
+            let mut cpu = [0f32; 10];
+            (func.slice)(&mut cpu, &special);
+            for ((&x, g), w) in special.iter().zip(got).zip(cpu) {
+                let close = err_f32(g, (func.reference)(x as f64)) <= bound;
+                let same = g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan());
+                assert!(
+                    same || (close && w.is_finite() && w != 0.0),
+                    "gpu {}({x:e}) = {g:e}, cpu {w:e}",
+                    func.name
+                );
+            }
+        }
+        // power: C99 special cases on a grid, and random pairs.
+        let vals = [
+            0.0f32,
+            -0.0,
+            1.0,
+            -1.0,
+            0.5,
+            -0.5,
+            2.0,
+            -2.0,
+            3.0,
+            -3.0,
+            1e30,
+            -1e-30,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+        ];
+        let (mut px, mut py) = (Vec::new(), Vec::new());
+        for &x in &vals {
+            for &y in &vals {
+                px.push(x);
+                py.push(y);
+            }
+        }
+        for _ in 0..200_000 {
+            px.push(rng.uniform(-23.0, 23.0).exp() as f32);
+            py.push(rng.uniform(-30.0, 30.0) as f32);
+        }
+        let n = px.len();
+        let a = Array::from_vec(px.clone(), &[n]).unwrap();
+        let b = Array::from_vec(py.clone(), &[n]).unwrap();
+        let got = a
+            .to_device(&dev)
+            .unwrap()
+            .power(&b.to_device(&dev).unwrap())
+            .unwrap()
+            .to_cpu()
+            .unwrap()
+            .to_vec::<f32>()
+            .unwrap();
+        let mut max = MaxErr::default();
+        for ((&x, &y), g) in px.iter().zip(&py).zip(got) {
+            let w = (x as f64).powf(y as f64);
+            if w.is_nan() || w == 0.0 || w.is_infinite() {
+                let wf = w as f32;
+                assert!(
+                    g.to_bits() == wf.to_bits() || (g.is_nan() && w.is_nan()),
+                    "gpu pow({x:e}, {y:e}) = {g:e}, want {wf:e}"
+                );
+            } else {
+                max.add(err_f32(g, w), x as f64);
+            }
+        }
+        max.check("gpu pow_f32", 1.0);
+    }
+
+    /// float16 and bfloat16 functions (computed in f32 and rounded once,
+    /// on the CPU and on the GPU) over every finite value of the dtype,
+    /// against the f64 std functions, in ulp of the narrow dtype.
+    #[test]
+    fn half_precision_functions_on_every_device() {
+        use crate::{Array, DType, Device, UnaryOp};
+        let mut devices = vec![Device::Cpu];
+        #[cfg(feature = "gpu")]
+        devices.extend(crate::gpu::tests::gpu().map(Device::Gpu));
+        // ulp of a value of a float with `mant` stored bits whose smallest
+        // normal exponent is `emin`.
+        fn ulp(v: f64, mant: i32, emin: i32) -> f64 {
+            let a = v.abs();
+            if a < pow2(emin) {
+                pow2(emin - mant)
+            } else {
+                pow2(exponent(a) - mant)
+            }
+        }
+        for dev in &devices {
+            for (dt, mant, emin, max_finite) in [
+                (DType::F16, 10, -14, 65504.0),
+                (DType::BF16, 7, -126, f32::MAX as f64),
+            ] {
+                let bits: Vec<u16> = (0..=u16::MAX).collect();
+                let xs: Vec<f64> = bits
+                    .iter()
+                    .map(|&b| match dt {
+                        DType::F16 => half::f16::from_bits(b).to_f64(),
+                        _ => half::bf16::from_bits(b).to_f64(),
+                    })
+                    .filter(|x| x.is_finite())
+                    .collect();
+                let a = Array::from_vec(xs.clone(), &[xs.len()])
+                    .unwrap()
+                    .astype(dt)
+                    .unwrap()
+                    .to_device(dev)
+                    .unwrap();
+                for (op, f) in [
+                    (UnaryOp::Exp, f64::exp as fn(f64) -> f64),
+                    (UnaryOp::Log, f64::ln),
+                    (UnaryOp::Sin, f64::sin),
+                    (UnaryOp::Cos, f64::cos),
+                    (UnaryOp::Tanh, f64::tanh),
+                ] {
+                    let got = a
+                        .unary(op)
+                        .unwrap()
+                        .to_cpu()
+                        .unwrap()
+                        .astype(DType::F64)
+                        .unwrap()
+                        .to_vec::<f64>()
+                        .unwrap();
+                    let mut max = MaxErr::default();
+                    for (&x, g) in xs.iter().zip(got) {
+                        let w = f(x);
+                        let err = if w.is_nan() {
+                            if g.is_nan() {
+                                0.0
+                            } else {
+                                f64::INFINITY
+                            }
+                        } else if w.abs() > max_finite {
+                            // Beyond the largest finite value: overflow to
+                            // inf, or the largest value itself.
+                            let ok = g.is_infinite() || g.abs() == max_finite;
+                            if ok && g.signum() == w.signum() {
+                                0.0
+                            } else {
+                                f64::INFINITY
+                            }
+                        } else {
+                            (g - w).abs() / ulp(w, mant, emin)
+                        };
+                        max.add(err, x);
+                    }
+                    max.check(&format!("{op:?} {dt} on {dev:?}"), 1.0);
+                }
+            }
+        }
+    }
+
     #[test]
     fn exp_special_values() {
         assert!(exp_f32(f32::NAN).is_nan());

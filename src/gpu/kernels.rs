@@ -499,7 +499,7 @@ fn acc_rep(acc: DType) -> &'static str {
 /// Bytes per accumulator in a partials buffer.
 fn acc_size(acc: DType) -> u64 {
     match acc {
-        DType::Bool | DType::U8 | DType::BF16 => 4,
+        packed if codegen::is_packed(packed) => 4,
         other => other.itemsize() as u64,
     }
 }
@@ -637,25 +637,11 @@ impl ReduceSpec {
             ReduceOp::Prod => "    return Acc(a.v * b.v, 0u);".to_string(),
             ReduceOp::Any => "    return Acc(a.v | b.v, 0u);".to_string(),
             ReduceOp::All => "    return Acc(a.v & b.v, 0u);".to_string(),
-            ReduceOp::Min | ReduceOp::Max => {
-                let f = if self.op == ReduceOp::Min {
-                    "min"
-                } else {
-                    "max"
-                };
-                let mut s = nan_first.to_string();
-                if float {
-                    s.push_str(&format!(
-                        "    if ({}) {{ return a; }}\n    if ({}) {{ return b; }}\n",
-                        nan("a.v"),
-                        nan("b.v")
-                    ));
-                }
-                s.push_str(&format!("    return Acc({f}(a.v, b.v), min(a.i, b.i));"));
-                s
-            }
-            ReduceOp::ArgMin | ReduceOp::ArgMax => {
-                let better = if self.op == ReduceOp::ArgMin {
+            // The value and index of the first extreme in C order (the
+            // first NaN, if any): so equal values, +0.0 and -0.0 included,
+            // resolve to the earliest element, as on the CPU.
+            ReduceOp::Min | ReduceOp::Max | ReduceOp::ArgMin | ReduceOp::ArgMax => {
+                let better = if matches!(self.op, ReduceOp::Min | ReduceOp::ArgMin) {
                     "<"
                 } else {
                     ">"
@@ -1777,11 +1763,7 @@ fn elementwise_via_unpacked(
 ) -> Result<()> {
     const REASON: &str = "a packed output whose inputs span more than one storage binding is \
                           computed into an unpacked temporary, then packed";
-    let tmp_dtype = match op.compute {
-        DType::U8 | DType::Bool => DType::U32,
-        DType::BF16 => DType::F32,
-        other => other,
-    };
+    let tmp_dtype = codegen::unpacked(op.compute);
     let n: usize = shape.iter().product();
     let bytes = n * tmp_dtype.itemsize();
     ledger::check_implicit("elementwise", REASON, bytes)?;
@@ -2074,11 +2056,7 @@ pub fn reduce(
     // A packed output: reduce into an unpacked temporary, then convert and
     // pack with the elementwise kernel (which owns whole output words, in
     // any layout).
-    let tmp_dtype = match acc {
-        DType::Bool | DType::U8 => DType::U32,
-        DType::BF16 => DType::F32,
-        other => other,
-    };
+    let tmp_dtype = codegen::unpacked(acc);
     let tmp = GpuBuffer::empty(dev, n_out * tmp_dtype.itemsize() as u64)?;
     let dst = PassOutput {
         buf: &tmp,

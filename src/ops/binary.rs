@@ -75,6 +75,24 @@ impl<T: super::math::Math> CpuBinary<T, ()> for BinaryRun<'_> {
     }
 }
 
+/// A scalar operand of a logical op as its truth value: the op reads
+/// nothing else of it. So a Python int of any size is fine (NumPy refuses
+/// one beyond int64 with an OverflowError, an artefact the ufunc corpus's
+/// QUIRKS.md leaves out) and a float never underflows in a narrow loop
+/// (`logical_and(float16_array, 1e-8)` is true where the array is).
+fn truth_scalar(op: BinaryOp, o: Operand<'_>) -> Operand<'_> {
+    match (op, o) {
+        (BinaryOp::LogicalAnd | BinaryOp::LogicalOr | BinaryOp::LogicalXor, Operand::Scalar(s)) => {
+            Operand::Scalar(Scalar::Bool(match s {
+                Scalar::Bool(b) => b,
+                Scalar::Int(v) => v != 0,
+                Scalar::Float(f) => f != 0.0,
+            }))
+        }
+        _ => o,
+    }
+}
+
 /// Fails when a signed-integer power has a negative exponent, as NumPy does.
 ///
 /// The minimum is read as a scalar: no conversion array (which the ledger
@@ -227,6 +245,7 @@ impl Array {
 /// As [`Array::binary`].
 pub fn binary_operands(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Array> {
     let name = op.name();
+    let (x, y) = (truth_scalar(op, x), truth_scalar(op, y));
     let device = operand_device(name, &[x, y], None)?;
     if let Some((arr, answer)) = out_of_range_comparison(op, x, y) {
         let layout = ufunc_output_layout(arr.shape(), &[arr.layout()], &[false]);
@@ -398,6 +417,7 @@ pub fn binary_operands_into(
     out: &Array,
 ) -> Result<()> {
     let name = op.name();
+    let (x, y) = (truth_scalar(op, x), truth_scalar(op, y));
     operand_device(name, &[x, y], Some(out))?;
     if let Some((arr, answer)) = out_of_range_comparison(op, x, y) {
         check_out(name, DType::Bool, &[arr.shape()], out)?;
@@ -423,10 +443,14 @@ pub fn binary_operands_into(
 }
 
 macro_rules! binary_methods {
-    ($($method:ident, $into:ident, $op:ident, $example:literal;)*) => {
+    ($($method:ident, $into:ident, $op:ident, $example:literal $(, $note:literal)?;)*) => {
         impl Array {
             $(
                 #[doc = concat!("NumPy's `", stringify!($method), "` with broadcasting and promotion; `other` is an array or a weak scalar.")]
+                $(
+                    ///
+                    #[doc = $note]
+                )?
                 ///
                 /// # Errors
                 /// Shapes that do not broadcast, or dtypes the op does not take.
@@ -467,17 +491,17 @@ binary_methods! {
     floor_divide, floor_divide_into, FloorDivide, "assert_eq!(a.floor_divide(2).unwrap().to_vec::<i64>().unwrap(), vec![0, 2, -4]);";
     remainder, remainder_into, Remainder, "assert_eq!(a.remainder(2).unwrap().to_vec::<i64>().unwrap(), vec![1, 1, 1]);";
     power, power_into, Power, "assert_eq!(a.power(2).unwrap().to_vec::<i64>().unwrap(), vec![1, 25, 49]);";
-    maximum, maximum_into, Maximum, "assert_eq!(a.maximum(2).unwrap().to_vec::<i64>().unwrap(), vec![2, 5, 2]);";
-    minimum, minimum_into, Minimum, "assert_eq!(a.minimum(2).unwrap().to_vec::<i64>().unwrap(), vec![1, 2, -7]);";
+    maximum, maximum_into, Maximum, "assert_eq!(a.maximum(2).unwrap().to_vec::<i64>().unwrap(), vec![2, 5, 2]);", "Where +0.0 meets -0.0 the result is the first operand (NumPy answers either zero, depending on its SIMD path). NaN propagates.";
+    minimum, minimum_into, Minimum, "assert_eq!(a.minimum(2).unwrap().to_vec::<i64>().unwrap(), vec![1, 2, -7]);", "Where +0.0 meets -0.0 the result is the first operand (NumPy answers either zero, depending on its SIMD path). NaN propagates.";
     equal, equal_into, Equal, "assert_eq!(a.equal(5).unwrap().to_vec::<bool>().unwrap(), vec![false, true, false]);";
     not_equal, not_equal_into, NotEqual, "assert_eq!(a.not_equal(5).unwrap().to_vec::<bool>().unwrap(), vec![true, false, true]);";
     less, less_into, Less, "assert_eq!(a.less(2).unwrap().to_vec::<bool>().unwrap(), vec![true, false, true]);";
     less_equal, less_equal_into, LessEqual, "assert_eq!(a.less_equal(1).unwrap().to_vec::<bool>().unwrap(), vec![true, false, true]);";
     greater, greater_into, Greater, "assert_eq!(a.greater(1).unwrap().to_vec::<bool>().unwrap(), vec![false, true, false]);";
     greater_equal, greater_equal_into, GreaterEqual, "assert_eq!(a.greater_equal(1).unwrap().to_vec::<bool>().unwrap(), vec![true, true, false]);";
-    logical_and, logical_and_into, LogicalAnd, "assert_eq!(a.logical_and(0).unwrap().to_vec::<bool>().unwrap(), vec![false; 3]);";
-    logical_or, logical_or_into, LogicalOr, "assert_eq!(a.logical_or(0).unwrap().to_vec::<bool>().unwrap(), vec![true; 3]);";
-    logical_xor, logical_xor_into, LogicalXor, "assert_eq!(a.logical_xor(1).unwrap().to_vec::<bool>().unwrap(), vec![false; 3]);";
+    logical_and, logical_and_into, LogicalAnd, "assert_eq!(a.logical_and(0).unwrap().to_vec::<bool>().unwrap(), vec![false; 3]);", "A scalar counts by its truth value only, so a Python int of any size is accepted (NumPy refuses one beyond int64).";
+    logical_or, logical_or_into, LogicalOr, "assert_eq!(a.logical_or(0).unwrap().to_vec::<bool>().unwrap(), vec![true; 3]);", "A scalar counts by its truth value only, so a Python int of any size is accepted (NumPy refuses one beyond int64).";
+    logical_xor, logical_xor_into, LogicalXor, "assert_eq!(a.logical_xor(1).unwrap().to_vec::<bool>().unwrap(), vec![false; 3]);", "A scalar counts by its truth value only, so a Python int of any size is accepted (NumPy refuses one beyond int64).";
     bitwise_and, bitwise_and_into, BitwiseAnd, "assert_eq!(a.bitwise_and(3).unwrap().to_vec::<i64>().unwrap(), vec![1, 1, 1]);";
     bitwise_or, bitwise_or_into, BitwiseOr, "assert_eq!(a.bitwise_or(2).unwrap().to_vec::<i64>().unwrap(), vec![3, 7, -5]);";
     bitwise_xor, bitwise_xor_into, BitwiseXor, "assert_eq!(a.bitwise_xor(1).unwrap().to_vec::<i64>().unwrap(), vec![0, 4, -8]);";

@@ -7,12 +7,14 @@
 //!
 //! Float results on the GPU: `+ - * /`, `sqrt`, comparisons, `floor`,
 //! `ceil`, `round`, min/max and conversions are exact as on the CPU.
-//! `exp`, `log`, `sin`, `cos`, `tanh` and `power` on f16, bf16 and f32 use
-//! the device's built-ins, which Vulkan bounds at a few ulp for f32 (3 ulp
-//! for exp and log on lavapipe's LLVM code, 2^-11 absolute for sin/cos in
-//! their primary range). SPIR-V's extended instructions take no 64-bit
-//! floats, so f64 uses strider's own functions (`shaders/math_f64.wgsl`,
-//! whose header gives their measured error). Integer `power` squares and
+//! `exp`, `log`, `sin`, `cos`, `tanh` and `power` use strider's own WGSL
+//! functions, not the device's built-ins (which the WGSL spec barely
+//! bounds: on lavapipe the f32 `exp` built-in is off by up to 61 ulp and
+//! `log` near 1 by millions, and SPIR-V has none for f64):
+//! `shaders/math_f32.wgsl` for f32 (f16 and bf16 compute in f32 and round
+//! once) and `shaders/math_f64.wgsl` for f64; each file's header gives the
+//! measured error, under one ulp, and tests check it on the device
+//! (`cpu::vmath`'s GPU tests). Integer `power` squares and
 //! wraps exactly as the CPU does (`shaders/ipow.wgsl`); a negative
 //! exponent is refused before the kernel runs (a GPU exponent array costs
 //! one recorded download of its minimum). Float `floor_divide` and
@@ -116,11 +118,9 @@ impl BinaryOp {
                 _ => float_divmod("remainder", c),
             },
             BinaryOp::Power => match c {
-                DType::F16 | DType::BF16 | DType::F32 => {
-                    // pow() is exp2(y*log2(x)): give negative bases their
-                    // sign for integral exponents, as C's pow does.
-                    "select(pow(abs(x0), x1) * select(C(1), C(-1), fract(x1 * C(0.5)) != C(0)), pow(x0, x1), x0 >= C(0) || fract(x1) != C(0))".into()
-                }
+                // strider's own pow (C99 special values, under 1 ulp):
+                // shaders/math_f32.wgsl and math_f64.wgsl.
+                DType::F16 | DType::BF16 | DType::F32 => "C(pow_f32(f32(x0), f32(x1)))".into(),
                 DType::F64 => "pow_f64(x0, x1)".into(),
                 // Integers: by squaring, wrapping (shaders/ipow.wgsl);
                 // negative exponents are refused on the host first.
@@ -171,6 +171,8 @@ impl UnaryOp {
             UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Round if k != Kind::Float => "x0".into(),
             UnaryOp::Floor => "floor(x0)".into(),
             UnaryOp::Ceil => "ceil(x0)".into(),
+            // lavapipe's f64 `round` is not half to even (shaders/round_f64.wgsl).
+            UnaryOp::Round if c == DType::F64 => "round_f64(x0)".into(),
             UnaryOp::Round => "round(x0)".into(),
             UnaryOp::Sqrt => "sqrt(x0)".into(),
             UnaryOp::Exp | UnaryOp::Log | UnaryOp::Sin | UnaryOp::Cos | UnaryOp::Tanh => {
@@ -181,12 +183,15 @@ impl UnaryOp {
                     UnaryOp::Cos => "cos",
                     _ => "tanh",
                 };
-                // SPIR-V's extended instructions take no 64-bit floats:
-                // f64 uses shaders/math_f64.wgsl.
+                // strider's own functions, not the WGSL built-ins (whose
+                // accuracy the spec barely bounds, and which SPIR-V lacks
+                // for f64): shaders/math_f64.wgsl, shaders/math_f32.wgsl
+                // (f16 and bf16 compute in f32 and round once, as on the
+                // CPU).
                 if c == DType::F64 {
                     format!("{f}_f64(x0)")
                 } else {
-                    format!("{f}(x0)")
+                    format!("C({f}_f32(f32(x0)))")
                 }
             }
             UnaryOp::LogicalNot if k == Kind::Bool => "!x0".into(),

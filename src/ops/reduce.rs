@@ -20,9 +20,11 @@ pub enum ReduceOp {
     Prod,
     /// Arithmetic mean (float64 for integers and bool).
     Mean,
-    /// Minimum; NaN propagates.
+    /// Minimum; NaN propagates. Of equal values (+0.0 and -0.0 among
+    /// them) the first in C order is the answer, on every device (NumPy
+    /// answers either zero).
     Min,
-    /// Maximum; NaN propagates.
+    /// Maximum; NaN propagates; ties as for [`ReduceOp::Min`].
     Max,
     /// Index of the first minimum (int64).
     ArgMin,
@@ -116,7 +118,8 @@ impl ReduceOp {
 /// ([`Axes::List`], NumPy's `axis=(1,)`) differ in one place, as in NumPy:
 /// on a 0-d array, `sum`, `prod`, `min`, `max`, `argmin`, `argmax`, `any`
 /// and `all` accept the single axis 0 or -1 and reduce nothing, while a
-/// list must name real axes.
+/// list must name real axes. `argmin` and `argmax` take no list at all,
+/// as NumPy's refuse a tuple.
 ///
 /// ```
 /// use strider::Axes;
@@ -193,13 +196,15 @@ impl Array {
             Axes::One(0 | -1) if ndim == 0 && op != ReduceOp::Mean => Vec::new(),
             Axes::One(axis) => vec![Layout::normalize_axis(name, axis, ndim)?],
             Axes::List(list) => {
-                if op.is_arg() && list.len() != 1 {
+                // NumPy's argmin/argmax take an int or None, not a tuple,
+                // even of one axis (its TypeError).
+                if op.is_arg() {
                     return Err(Error::Axis {
                         op: name,
-                        axis: list.get(1).copied().unwrap_or(0),
+                        axis: list.first().copied().unwrap_or(0),
                         ndim,
                         reason: format!(
-                            "{name} takes a single axis or None, not {} axes",
+                            "{name} takes a single axis or None, not a list of {} axes",
                             list.len()
                         ),
                     });

@@ -41,10 +41,13 @@ fn clip_bound(s: Scalar, dt: DType) -> Result<Scalar> {
 
 /// NumPy's `where(cond, x, y)`: `x` where `cond` is true (nonzero), else
 /// `y`, broadcasting all three. The result dtype promotes `x` and `y`
-/// (weak scalars included).
+/// (weak scalars included, as NEP 50: a bfloat16 array with a Python float
+/// stays bfloat16, where ml_dtypes' promotion gives float32).
 ///
 /// # Errors
-/// Shapes that do not broadcast together.
+/// Shapes that do not broadcast together, or a Python int the result dtype
+/// cannot hold (`where(c, int8_array, 300)`; NumPy, for which `where` is not
+/// a ufunc, wraps it silently).
 ///
 /// ```
 /// use strider::{where_, Array};
@@ -102,7 +105,11 @@ pub fn where_<'a, 'b>(
 impl Array {
     /// NumPy's `clip`: `minimum(maximum(self, lo), hi)` elementwise, with
     /// broadcasting; the result dtype promotes all three (weak scalars
-    /// included). NaN propagates.
+    /// included). NaN propagates; where +0.0 meets -0.0 the earlier operand
+    /// wins (`self`, then the bound), where NumPy answers either zero. A
+    /// bfloat16 array with bound arrays computes in float32 (NumPy has no
+    /// bfloat16 loop); with Python scalar bounds it stays bfloat16 (NEP 50,
+    /// where ml_dtypes' promotion gives float32).
     ///
     /// # Errors
     /// Shapes that do not broadcast together, or an integer bound that does
@@ -120,10 +127,14 @@ impl Array {
         let op = "clip";
         let (lo, hi) = (lo.into(), hi.into());
         let device = super::binary::operand_device(op, &[Operand::Array(self), lo, hi], None)?;
+        let bound_array = matches!(lo, Operand::Array(_)) || matches!(hi, Operand::Array(_));
         let dtype = match promoted(&[Operand::Array(self), lo, hi]) {
             // NumPy has no bfloat16 clip loop (ml_dtypes registers none):
-            // it computes and answers in float32.
-            DType::BF16 => DType::F32,
+            // with a bound array it computes and answers in float32. With
+            // Python scalar bounds NumPy also answers float32 (ml_dtypes'
+            // promotion), which NEP 50 does not: there strider stays
+            // bfloat16 (the corpus's QUIRKS.md).
+            DType::BF16 if bound_array => DType::F32,
             d => d,
         };
         let bound = |o: Operand<'_>| -> Result<Array> {
