@@ -321,6 +321,10 @@ mod sealed {
 /// assert_eq!((-2.7f64).cast::<i32>(), -2);
 /// assert!(2u8.cast::<bool>());
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an element type strider stores",
+    note = "the element types are bool, i8, u8, i16, u16, i32, u32, i64, u64, half::f16, half::bf16, f32 and f64; convert the values first, or use Array::astype on an array"
+)]
 pub trait Element:
     sealed::Sealed + Copy + Send + Sync + 'static + fmt::Debug + PartialEq + PartialOrd + Default
 {

@@ -72,6 +72,10 @@ pub enum ErrorKind {
     Device,
     /// A file that could not be read or written, or is not valid `.npy`.
     Io,
+    /// A buffer this thread has lent out through a guard
+    /// ([`crate::Array::read`], [`crate::Array::write`]) was needed again
+    /// before the guard was dropped.
+    Borrowed,
 }
 
 impl ErrorKind {
@@ -94,6 +98,7 @@ impl ErrorKind {
             ErrorKind::CopyForbidden => "copy_forbidden",
             ErrorKind::Device => "device",
             ErrorKind::Io => "io",
+            ErrorKind::Borrowed => "borrowed",
         }
     }
 }
@@ -103,7 +108,18 @@ impl ErrorKind {
 /// Each variant names the op (`op`) and what was wrong with its operands.
 /// Bad input is always reported through this type; strider does not panic on
 /// bad input.
-#[derive(Clone, Debug, PartialEq)]
+///
+/// `Debug` prints the same text as `Display`, so `fn main() -> Result<(),
+/// strider::Error>` reports the message; `{:#?}` shows kind, op and message
+/// as a struct.
+///
+/// ```
+/// let a = strider::Array::zeros(&[2], strider::DType::F32).unwrap();
+/// let err = a.reshape(&[3]).unwrap_err();
+/// assert_eq!(format!("{err:?}"), err.to_string());
+/// assert!(format!("{err:#?}").contains("kind: Reshape"));
+/// ```
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Error {
     /// Operand shapes cannot be broadcast together.
@@ -208,6 +224,16 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// The operation needed a buffer that this thread holds through a
+    /// read or write guard: drop the guard first.
+    Borrowed {
+        /// The operation.
+        op: &'static str,
+        /// The shape of the array whose buffer is lent out.
+        shape: Vec<usize>,
+        /// `"read"` or `"write"`: the guard that holds the buffer.
+        guard: &'static str,
+    },
 }
 
 /// The result type of every fallible strider call.
@@ -235,6 +261,7 @@ impl Error {
             Error::CopyForbidden { .. } => ErrorKind::CopyForbidden,
             Error::Device { .. } => ErrorKind::Device,
             Error::Io { .. } => ErrorKind::Io,
+            Error::Borrowed { .. } => ErrorKind::Borrowed,
         }
     }
 
@@ -257,7 +284,8 @@ impl Error {
             | Error::Value { op, .. }
             | Error::CopyForbidden { op, .. }
             | Error::Device { op, .. }
-            | Error::Io { op, .. } => op,
+            | Error::Io { op, .. }
+            | Error::Borrowed { op, .. } => op,
         }
     }
 
@@ -349,6 +377,26 @@ impl fmt::Display for Error {
             ),
             Error::Device { op, reason } => write!(f, "{op}: {reason}"),
             Error::Io { op, reason } => write!(f, "{op}: {reason}"),
+            Error::Borrowed { op, shape, guard } => write!(
+                f,
+                "{op}: the buffer of the array of shape {} is held by a {guard} guard on this \
+                 thread; drop the guard before using arrays that share its memory",
+                fmt_shape(shape)
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("Error")
+                .field("kind", &self.kind())
+                .field("op", &self.op())
+                .field("message", &self.to_string())
+                .finish()
+        } else {
+            fmt::Display::fmt(self, f)
         }
     }
 }

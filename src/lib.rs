@@ -82,6 +82,14 @@
 //! over threads. Errors, never panics, on bad input: every [`Error`] names
 //! the op and the shapes, axes or dtypes involved.
 //!
+//! **Your own code over the elements.** [`Array::read`] and
+//! [`Array::write`] lend a CPU array's memory as a slice or an iterator in
+//! logical order, with no copy; [`Array::map`] and [`Array::zip_map`] run a
+//! closure over the elements on the same threads as the built-in kernels;
+//! `ElementwiseKernel` (feature `gpu`) runs a WGSL expression over GPU
+//! arrays; the `ndarray` feature converts to and from ndarray without
+//! copies ([`interop`]).
+//!
 //! The README has a NumPy -> strider table of every operation.
 #![warn(missing_docs)]
 
@@ -92,12 +100,14 @@ pub mod dtype;
 pub mod error;
 #[cfg(feature = "gpu")]
 pub mod gpu;
+pub mod interop;
 pub mod layout;
 pub mod npy;
 pub mod ops;
 pub mod scalar;
 pub mod storage;
 
+pub use array::access::{ArrayRead, ArrayWrite};
 pub use array::copies::{concatenate, stack};
 pub use array::views::{Ellipsis, IntoSliceItem, NewAxis};
 pub use array::{Array, Flags, IndexItem};
@@ -107,6 +117,8 @@ pub use error::{Error, ErrorKind, Result};
 pub use layout::{Layout, Order, SliceItem};
 pub use ops::binary::{binary_operands, binary_operands_into};
 pub use ops::select::where_;
+#[cfg(feature = "gpu")]
+pub use ops::user_kernel::ElementwiseKernel;
 pub use ops::{Axes, BinaryOp, ReduceOp, UnaryOp};
 pub use scalar::{Operand, Scalar};
 pub use storage::ledger::{self, no_copies, track};

@@ -14,8 +14,8 @@ impl Array {
     /// ledger as an explicit copy.
     ///
     /// # Errors
-    /// Fails only if the array is not on the CPU or memory runs out of
-    /// address space.
+    /// Fails only if the size runs out of address space or the device
+    /// cannot allocate. Runs on the array's device (CPU or GPU).
     ///
     /// ```
     /// let a = strider::Array::arange_i64(0, 3, 1).unwrap();
@@ -31,7 +31,7 @@ impl Array {
     /// an explicit copy.
     ///
     /// # Errors
-    /// Fails only if the array is not on the CPU.
+    /// Fails only if the array's device (CPU or GPU) cannot allocate.
     ///
     /// ```
     /// use strider::{Array, Order};
@@ -49,7 +49,7 @@ impl Array {
     /// anything nonzero is `true`.
     ///
     /// # Errors
-    /// Fails only if the array is not on the CPU.
+    /// Fails only if the array's device (CPU or GPU) cannot allocate.
     ///
     /// ```
     /// use strider::{Array, DType};
@@ -64,7 +64,7 @@ impl Array {
     /// [`astype`](Array::astype) with an explicit result order.
     ///
     /// # Errors
-    /// Fails only if the array is not on the CPU.
+    /// Fails only if the array's device (CPU or GPU) cannot allocate.
     ///
     /// ```
     /// use strider::{Array, DType, Order};
@@ -98,7 +98,7 @@ impl Array {
     /// The result is at least 1-D.
     ///
     /// # Errors
-    /// Fails only if the array is not on the CPU.
+    /// Fails only if the array's device (CPU or GPU) cannot allocate.
     ///
     /// ```
     /// let a = strider::Array::arange_i64(0, 6, 1).unwrap().reshape(&[2, 3]).unwrap();
@@ -115,7 +115,7 @@ impl Array {
     /// F-ordered copy recorded as explicit. The result is at least 1-D.
     ///
     /// # Errors
-    /// Fails only if the array is not on the CPU.
+    /// Fails only if the array's device (CPU or GPU) cannot allocate.
     ///
     /// ```
     /// let a = strider::Array::arange_i64(0, 6, 1).unwrap().reshape(&[2, 3]).unwrap();
@@ -156,7 +156,7 @@ impl Array {
     /// A 1-D copy in C order (NumPy's `flatten()`), recorded as explicit.
     ///
     /// # Errors
-    /// Fails only if the array is not on the CPU.
+    /// Fails only if the array's device (CPU or GPU) cannot allocate.
     ///
     /// ```
     /// let a = strider::Array::arange_i64(0, 6, 1).unwrap().reshape(&[2, 3]).unwrap();
@@ -171,7 +171,7 @@ impl Array {
     /// explicit. K is memory order (negative strides are not reversed).
     ///
     /// # Errors
-    /// Fails only if the array is not on the CPU.
+    /// Fails only if the array's device (CPU or GPU) cannot allocate.
     ///
     /// ```
     /// use strider::{Array, Order};

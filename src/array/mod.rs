@@ -5,6 +5,7 @@
 //! | file | what |
 //! | --- | --- |
 //! | `mod.rs` | the type, metadata, creation, element access |
+//! | `access.rs` | zero-copy guards over the memory, `map` and `zip_map` |
 //! | `views.rs` | views: slicing, transpose, reshape, broadcast (no data copied) |
 //! | `copies.rs` | copies: `copy`, `astype`, `flatten`, `concatenate`, `stack` (always recorded) |
 //! | `fancy.rs` | advanced indexing with index arrays and masks |
@@ -12,6 +13,7 @@
 //! | `overlap.rs` | `shares_memory` and `may_share_memory` |
 //! | `display.rs` | NumPy-style printing and `explain()` |
 
+pub mod access;
 mod assign;
 pub mod copies;
 mod display;
@@ -167,12 +169,26 @@ impl Array {
         }
     }
 
+    /// Fails with a borrowed error when this thread holds a user guard on
+    /// the buffer: locking it again here could deadlock.
+    pub(crate) fn require_not_lent(&self, op: &'static str) -> Result<()> {
+        match crate::storage::lent_on_this_thread(self.buf.id()) {
+            None => Ok(()),
+            Some(write) => Err(Error::Borrowed {
+                op,
+                shape: self.shape().to_vec(),
+                guard: if write { "write" } else { "read" },
+            }),
+        }
+    }
+
     /// The read guard of the CPU buffer.
     pub(crate) fn cpu_read(
         &self,
         op: &'static str,
     ) -> Result<std::sync::RwLockReadGuard<'_, CpuData>> {
         self.require_cpu(op)?;
+        self.require_not_lent(op)?;
         self.buf.read().ok_or_else(|| {
             self.require_cpu(op).err().unwrap_or(Error::Device {
                 op,
@@ -187,6 +203,7 @@ impl Array {
         op: &'static str,
     ) -> Result<std::sync::RwLockWriteGuard<'_, CpuData>> {
         self.require_cpu(op)?;
+        self.require_not_lent(op)?;
         self.buf.write().ok_or_else(|| {
             self.require_cpu(op).err().unwrap_or(Error::Device {
                 op,
@@ -647,7 +664,7 @@ impl Array {
 
     // ----- element access -------------------------------------------------
 
-    fn check_dtype<T: Element>(&self, op: &'static str) -> Result<()> {
+    pub(crate) fn check_dtype<T: Element>(&self, op: &'static str) -> Result<()> {
         if T::DTYPE == self.dtype() {
             Ok(())
         } else {
@@ -778,6 +795,32 @@ impl Array {
         Ok(())
     }
 
+    /// The buffer's elements as a `Vec`, moved out without a copy, when this
+    /// handle is the buffer's only owner and it is a CPU buffer of `T`;
+    /// otherwise the array back, untouched.
+    #[cfg(feature = "ndarray")]
+    pub(crate) fn take_buffer<T: Element>(self) -> std::result::Result<Vec<T>, Array> {
+        let Array {
+            buf,
+            layout,
+            writeable,
+            owndata,
+        } = self;
+        let back = |buf| Array {
+            buf,
+            layout,
+            writeable,
+            owndata,
+        };
+        match Arc::try_unwrap(buf) {
+            Ok(mut b) => match b.take_cpu_vec::<T>() {
+                Some(v) => Ok(v),
+                None => Err(back(Arc::new(b))),
+            },
+            Err(buf) => Err(back(buf)),
+        }
+    }
+
     /// Runs a CPU kernel that writes into `self` (with `dst_strides`) and
     /// reads `srcs`, holding all the locks.
     pub(crate) fn with_locks<R>(
@@ -787,8 +830,10 @@ impl Array {
         f: impl FnOnce(&mut LockSet<'_>) -> R,
     ) -> Result<R> {
         self.require_cpu(op)?;
+        self.require_not_lent(op)?;
         for s in srcs {
             s.require_cpu(op)?;
+            s.require_not_lent(op)?;
         }
         let bufs: Vec<&Buffer> = srcs.iter().map(|s| &*s.buf).collect();
         let mut locks = LockSet::new(Some(&self.buf), &bufs).ok_or_else(|| Error::Device {

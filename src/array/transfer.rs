@@ -121,6 +121,12 @@ impl Array {
     /// it is already there, else a transfer into new memory there. Views of
     /// the result keep NumPy's rules on every device.
     ///
+    /// **Not a copy when the array is already on `device`.** The result then
+    /// shares the input's buffer, as PyTorch's `.to(device)` does: writing
+    /// into it writes into the input. Code meant for either device that
+    /// writes into the result should use [`Array::to_device_copy`], which
+    /// always makes new memory.
+    ///
     /// # Errors
     /// A dtype the device cannot hold (float64 on an adapter without
     /// SHADER_F64, say), or a device error.
@@ -147,6 +153,28 @@ impl Array {
             (_, Device::Cpu) => self.to_cpu(),
             #[allow(unreachable_patterns)]
             _ => self.to_cpu()?.to_device(device),
+        }
+    }
+
+    /// This array on `device` in new memory, whether or not it is already
+    /// there: a transfer between devices, a recorded explicit copy (order K)
+    /// on the same device. The result never shares memory with `self`.
+    ///
+    /// # Errors
+    /// As [`Array::to_device`].
+    ///
+    /// ```
+    /// use strider::{Array, Device};
+    /// let a = Array::arange_i64(0, 3, 1)?;
+    /// let b = a.to_device_copy(&Device::Cpu)?;
+    /// assert_ne!(b.buffer_id(), a.buffer_id());
+    /// # Ok::<(), strider::Error>(())
+    /// ```
+    pub fn to_device_copy(&self, device: &Device) -> Result<Array> {
+        if self.device() == *device {
+            self.copy_order(Order::K)
+        } else {
+            self.to_device(device)
         }
     }
 

@@ -18,7 +18,7 @@ use crate::layout::{Layout, Order, SliceItem};
 /// | `x[::-1]` | `s![..;-1]` |
 /// | `x[1:, :3]` | `s![1.., ..3]` |
 /// | `x[-1]` | `s![-1]` |
-/// | `x[None]` | `s![NewAxis]` |
+/// | `x[None]` | `s![NewAxis]` or `s![None]` |
 /// | `x[..., 0]` | `s![Ellipsis, 0]` |
 ///
 /// ```
@@ -58,6 +58,10 @@ pub struct NewAxis;
 pub struct Ellipsis;
 
 /// Things that can be one item of a basic index (used by [`s!`]).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an item of s![...]",
+    note = "an item is an integer (any Rust integer type), a range such as `1..`, `..;-1` or `2..8;2`, `..`, `None` or `NewAxis`, or `Ellipsis`"
+)]
 pub trait IntoSliceItem {
     /// The item itself.
     fn into_item(self) -> SliceItem;
@@ -87,6 +91,21 @@ impl IntoSliceItem for NewAxis {
         SliceItem::NewAxis
     }
 }
+/// `None` adds a length-1 axis, as NumPy's `x[None]`.
+///
+/// ```
+/// use strider::{s, Array};
+/// let a = Array::arange_i64(0, 3, 1)?;
+/// assert_eq!(a.slice(s![.., None])?.shape(), &[3, 1]);
+/// assert_eq!(a.slice(s![2u8..])?.shape(), &[1]);
+/// # Ok::<(), strider::Error>(())
+/// ```
+impl IntoSliceItem for Option<NewAxis> {
+    fn into_item(self) -> SliceItem {
+        SliceItem::NewAxis
+    }
+}
+
 impl IntoSliceItem for Ellipsis {
     fn into_item(self) -> SliceItem {
         SliceItem::Ellipsis
@@ -132,7 +151,7 @@ macro_rules! int_slice_items {
         }
     )*};
 }
-int_slice_items!(i32, i64, isize, usize);
+int_slice_items!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
 impl Array {
     /// Basic indexing: integers, `start..stop;step` ranges (negative steps
@@ -222,6 +241,19 @@ impl Array {
         Ok(self.view_with(self.layout.flip("flip", axes)?))
     }
 
+    /// Reverses every axis (NumPy's `np.flip(x)`), the plain form of
+    /// `flip(None)`. No data is copied.
+    ///
+    /// ```
+    /// let a = strider::Array::arange_i64(0, 4, 1)?.reshape(&[2, 2])?;
+    /// assert_eq!(a.flip_all().to_vec::<i64>()?, [3, 2, 1, 0]);
+    /// # Ok::<(), strider::Error>(())
+    /// ```
+    pub fn flip_all(&self) -> Array {
+        // Reversing every axis cannot fail.
+        self.flip(None).unwrap_or_else(|_| self.clone())
+    }
+
     /// Inserts length-1 axes at `axes` (positions in the result). No data is
     /// copied.
     ///
@@ -249,6 +281,19 @@ impl Array {
     /// ```
     pub fn squeeze(&self, axes: Option<&[isize]>) -> Result<Array> {
         Ok(self.view_with(self.layout.squeeze("squeeze", axes)?))
+    }
+
+    /// Removes every length-1 axis (NumPy's `x.squeeze()`), the plain form
+    /// of `squeeze(None)`. No data is copied.
+    ///
+    /// ```
+    /// let a = strider::Array::zeros(&[1, 3, 1], strider::DType::F32)?;
+    /// assert_eq!(a.squeeze_all().shape(), &[3]);
+    /// # Ok::<(), strider::Error>(())
+    /// ```
+    pub fn squeeze_all(&self) -> Array {
+        // Dropping every length-1 axis cannot fail.
+        self.squeeze(None).unwrap_or_else(|_| self.clone())
     }
 
     /// The `k`-th diagonal over `axis1` and `axis2`, as the last axis of the

@@ -22,8 +22,9 @@ const ELEMENTWISE_PACKED: &str = include_str!("../../shaders/elementwise_packed.
 const ELEMENTWISE_WIDE: &str = include_str!("../../shaders/elementwise_wide.wgsl");
 const REDUCE: &str = include_str!("../../shaders/reduce.wgsl");
 
-/// Largest number of inputs of an elementwise kernel.
-pub const MAX_INPUTS: usize = 3;
+/// Largest number of inputs of an elementwise kernel: with the parameter
+/// and output bindings, 8 storage buffers, WebGPU's default per-stage limit.
+pub const MAX_INPUTS: usize = 6;
 
 /// A view of a [`GpuBuffer`] as elements of `dtype`: element `idx` (a
 /// multi-index of the op shape) is at `offset + sum(idx[d] * strides[d])`,
@@ -456,6 +457,32 @@ impl ElementwiseSpec {
             )
         }
     }
+}
+
+/// The WGSL source of the strided elementwise kernel computing `expr`
+/// (over `x0`, `x1`, ... in compute type `compute`) from `inputs` into
+/// `out`: what [`elementwise`] compiles for strided operands. For checking
+/// an expression without a device.
+pub(crate) fn elementwise_source(
+    name: &str,
+    expr: &str,
+    inputs: &[DType],
+    compute: DType,
+    out: DType,
+) -> Result<String> {
+    ElementwiseSpec {
+        name: name.to_string(),
+        expr: expr.to_string(),
+        inputs: inputs.to_vec(),
+        compute,
+        out,
+        strided: true,
+        scatter: false,
+        wide: false,
+        steps: Vec::new(),
+        aliased: Vec::new(),
+    }
+    .source()
 }
 
 /// Where a reduction pass reads from.

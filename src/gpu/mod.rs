@@ -84,6 +84,7 @@ pub use context::{
     AdapterInfo, GpuDevice, GpuOptions, DEFAULT_BATCH_LIMIT, DEFAULT_POOL_LIMIT, WORKGROUP_SIZE,
 };
 pub use indexing::{gather, scatter};
+pub(crate) use kernels::elementwise_source;
 pub use kernels::{
     copy, elementwise, needs_detach, reduce, ElementwiseOp, GpuView, ReduceOp, MAX_INPUTS,
 };

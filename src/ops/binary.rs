@@ -567,7 +567,8 @@ macro_rules! operators {
             /// # Panics
             /// On shapes that do not broadcast to `self` or a result that
             /// cannot cast to `self`'s dtype; `binary_inplace` returns the
-            /// error instead.
+            /// error instead. The panic names the caller's line.
+            #[track_caller]
             fn $assign_method(&mut self, rhs: &Array) {
                 if let Err(e) = self.binary_inplace(BinaryOp::$op, rhs) {
                     panic!("{e}");
@@ -599,6 +600,8 @@ macro_rules! operators {
             /// # Panics
             /// On a result that cannot cast to `self`'s dtype (or an integer
             /// scalar out of range); `binary_inplace` returns the error instead.
+            /// The panic names the caller's line.
+            #[track_caller]
             fn $assign_method(&mut self, rhs: $t) {
                 if let Err(e) = self.binary_inplace(BinaryOp::$op, rhs) {
                     panic!("{e}");

@@ -3,7 +3,8 @@
 //! WGSL expression per loop dtype is `wgsl_for` in `gpu.rs`, matched
 //! exhaustively on the same enums, so a new op cannot miss a backend.
 //! Shape and dtype inference and dispatch live beside it: `binary.rs`,
-//! `unary.rs`, `select.rs` (where, clip) and `reduce.rs`.
+//! `unary.rs`, `select.rs` (where, clip) and `reduce.rs`. User GPU kernels
+//! (a WGSL expression over named inputs) are `user_kernel.rs`.
 
 pub(crate) mod binary;
 #[cfg(feature = "gpu")]
@@ -12,6 +13,8 @@ pub(crate) mod math;
 pub(crate) mod reduce;
 pub(crate) mod select;
 pub(crate) mod unary;
+#[cfg(feature = "gpu")]
+pub mod user_kernel;
 
 pub use reduce::{Axes, ReduceOp};
 

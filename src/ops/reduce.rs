@@ -148,6 +148,18 @@ impl From<i32> for Axes {
         Axes::One(a as isize)
     }
 }
+/// An axis count such as `x.ndim() - 1`.
+///
+/// ```
+/// let x = strider::Array::ones(&[2, 3], strider::DType::F32)?;
+/// assert_eq!(x.sum(x.ndim() - 1)?.shape(), &[2]);
+/// # Ok::<(), strider::Error>(())
+/// ```
+impl From<usize> for Axes {
+    fn from(a: usize) -> Axes {
+        Axes::One(a as isize)
+    }
+}
 impl From<Option<isize>> for Axes {
     fn from(a: Option<isize>) -> Axes {
         a.map_or(Axes::All, Axes::One)
@@ -326,7 +338,7 @@ fn dispatch<T: ReduceElem>(
 }
 
 macro_rules! reduce_methods {
-    ($($method:ident, $op:ident, $example:literal;)*) => {
+    ($($method:ident, $all:ident, $keep:ident, $op:ident, $example:literal;)*) => {
         impl Array {
             $(
                 #[doc = concat!("NumPy's `", stringify!($method), "` over `axes` (`Axes::All`, an axis, or a list), without keepdims; see [`Array::reduce`].")]
@@ -342,19 +354,49 @@ macro_rules! reduce_methods {
                 pub fn $method(&self, axes: impl Into<Axes>) -> Result<Array> {
                     self.reduce(ReduceOp::$op, axes, false)
                 }
+
+                #[doc = concat!("NumPy's `x.", stringify!($method), "()` over every axis, a 0-d array: `", stringify!($method), "(Axes::All)` without the import.")]
+                ///
+                /// # Errors
+                /// As [`Array::reduce`].
+                ///
+                /// ```
+                /// let a = strider::Array::from_vec(vec![3i64, 1, 4, 1, 5, 9], &[2, 3])?;
+                #[doc = concat!("assert_eq!(a.", stringify!($all), "()?.shape(), &[] as &[usize]);")]
+                /// # Ok::<(), strider::Error>(())
+                /// ```
+                pub fn $all(&self) -> Result<Array> {
+                    self.reduce(ReduceOp::$op, Axes::All, false)
+                }
+
+                #[doc = concat!("NumPy's `", stringify!($method), "(axis, keepdims=True)`: the reduced axes stay as length 1.")]
+                ///
+                /// # Errors
+                /// As [`Array::reduce`].
+                ///
+                /// ```
+                /// use strider::Axes;
+                /// let a = strider::Array::from_vec(vec![3i64, 1, 4, 1, 5, 9], &[2, 3])?;
+                #[doc = concat!("assert_eq!(a.", stringify!($keep), "(1)?.shape(), &[2, 1]);")]
+                #[doc = concat!("assert_eq!(a.", stringify!($keep), "(Axes::All)?.shape(), &[1, 1]);")]
+                /// # Ok::<(), strider::Error>(())
+                /// ```
+                pub fn $keep(&self, axes: impl Into<Axes>) -> Result<Array> {
+                    self.reduce(ReduceOp::$op, axes, true)
+                }
             )*
         }
     };
 }
 
 reduce_methods! {
-    sum, Sum, "assert_eq!(a.sum(Axes::All).unwrap().item::<i64>().unwrap(), 23);";
-    prod, Prod, "assert_eq!(a.prod(1).unwrap().to_vec::<i64>().unwrap(), vec![12, 45]);";
-    mean, Mean, "assert_eq!(a.mean(0).unwrap().to_vec::<f64>().unwrap(), vec![2.0, 3.0, 6.5]);";
-    min, Min, "assert_eq!(a.min(Axes::All).unwrap().item::<i64>().unwrap(), 1);";
-    max, Max, "assert_eq!(a.max(1).unwrap().to_vec::<i64>().unwrap(), vec![4, 9]);";
-    argmin, ArgMin, "assert_eq!(a.argmin(Axes::All).unwrap().item::<i64>().unwrap(), 1);";
-    argmax, ArgMax, "assert_eq!(a.argmax(1).unwrap().to_vec::<i64>().unwrap(), vec![2, 2]);";
-    any, Any, "assert!(a.any(Axes::All).unwrap().item::<bool>().unwrap());";
-    all, All, "assert_eq!(a.greater(1).unwrap().all(1).unwrap().to_vec::<bool>().unwrap(), vec![false, false]);";
+    sum, sum_all, sum_keepdims, Sum, "assert_eq!(a.sum(Axes::All).unwrap().item::<i64>().unwrap(), 23);";
+    prod, prod_all, prod_keepdims, Prod, "assert_eq!(a.prod(1).unwrap().to_vec::<i64>().unwrap(), vec![12, 45]);";
+    mean, mean_all, mean_keepdims, Mean, "assert_eq!(a.mean(0).unwrap().to_vec::<f64>().unwrap(), vec![2.0, 3.0, 6.5]);";
+    min, min_all, min_keepdims, Min, "assert_eq!(a.min(Axes::All).unwrap().item::<i64>().unwrap(), 1);";
+    max, max_all, max_keepdims, Max, "assert_eq!(a.max(1).unwrap().to_vec::<i64>().unwrap(), vec![4, 9]);";
+    argmin, argmin_all, argmin_keepdims, ArgMin, "assert_eq!(a.argmin(Axes::All).unwrap().item::<i64>().unwrap(), 1);";
+    argmax, argmax_all, argmax_keepdims, ArgMax, "assert_eq!(a.argmax(1).unwrap().to_vec::<i64>().unwrap(), vec![2, 2]);";
+    any, any_all, any_keepdims, Any, "assert!(a.any(Axes::All).unwrap().item::<bool>().unwrap());";
+    all, all_all, all_keepdims, All, "assert_eq!(a.greater(1).unwrap().all(1).unwrap().to_vec::<bool>().unwrap(), vec![false, false]);";
 }

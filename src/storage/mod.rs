@@ -13,6 +13,7 @@ pub mod pool;
 
 use crate::dtype::{DType, Element};
 use std::any::Any;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -98,6 +99,13 @@ impl CpuData {
         take!(F32, f32);
         take!(F64, f64);
         unreachable!("Element is sealed to the dtypes above")
+    }
+
+    /// Moves the elements out as a `Vec<T>`, leaving the buffer empty, or
+    /// `None` (the buffer untouched) when `T` is not the dtype.
+    #[cfg(feature = "ndarray")]
+    pub(crate) fn take_vec<T: Element>(&mut self) -> Option<Vec<T>> {
+        each_variant!(self, v => (v as &mut dyn Any).downcast_mut::<Vec<T>>().map(std::mem::take))
     }
 
     /// The dtype of the elements.
@@ -331,6 +339,17 @@ impl Buffer {
         }
     }
 
+    /// The CPU elements moved out as a `Vec<T>` (the buffer is left empty),
+    /// or `None` for a device buffer or another dtype.
+    #[cfg(feature = "ndarray")]
+    pub(crate) fn take_cpu_vec<T: Element>(&mut self) -> Option<Vec<T>> {
+        match &mut self.storage {
+            Storage::Cpu(lock) => lock.get_mut().unwrap_or_else(|e| e.into_inner()).take_vec(),
+            #[cfg(feature = "gpu")]
+            Storage::Gpu(_) => None,
+        }
+    }
+
     /// The unique id of this allocation (two arrays are views of one
     /// allocation exactly when their buffer ids are equal).
     pub fn id(&self) -> u64 {
@@ -378,6 +397,55 @@ impl Buffer {
     pub(crate) fn write(&self) -> Option<RwLockWriteGuard<'_, CpuData>> {
         self.cpu_lock()
             .map(|l| l.write().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+thread_local! {
+    /// The buffers this thread holds through user guards
+    /// ([`crate::array::access`]), each with whether it is a write guard.
+    static LENT: RefCell<Vec<(u64, bool)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether this thread holds a user guard on buffer `id`: `Some(true)` for
+/// a write guard, `Some(false)` for a read guard. The standard lock is not
+/// reentrant (a second lock of it on the same thread may deadlock), so every
+/// lock taken for an operation checks this first and refuses with an error.
+pub(crate) fn lent_on_this_thread(id: u64) -> Option<bool> {
+    LENT.with(|l| {
+        let l = l.borrow();
+        l.iter().rev().find(|(b, _)| *b == id).map(|&(_, w)| w)
+    })
+}
+
+/// The mark of one user guard on this thread; unregisters on drop. Not
+/// `Send`: a guard stays on the thread that registered it.
+#[derive(Debug)]
+pub(crate) struct LentMark {
+    id: u64,
+    write: bool,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl LentMark {
+    /// Registers a guard on buffer `id`.
+    pub(crate) fn new(id: u64, write: bool) -> LentMark {
+        LENT.with(|l| l.borrow_mut().push((id, write)));
+        LentMark {
+            id,
+            write,
+            _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+impl Drop for LentMark {
+    fn drop(&mut self) {
+        LENT.with(|l| {
+            let mut l = l.borrow_mut();
+            if let Some(i) = l.iter().rposition(|&e| e == (self.id, self.write)) {
+                l.remove(i);
+            }
+        });
     }
 }
 
