@@ -19,6 +19,12 @@
 //! deadlocking; arrays on other buffers are unaffected. Guards are not
 //! `Send`.
 //!
+//! Across threads the usual rule for locks held over calls applies: a
+//! guard takes its buffer outside the buffer-id order that kernels follow,
+//! so a thread that holds a guard on `x` while running ops on `y`, racing a
+//! thread whose op writes `x` and reads `y`, can deadlock. Keep guards
+//! short, or take them only on buffers no other thread writes meanwhile.
+//!
 //! [`Array::map`] and [`Array::zip_map`] run a Rust closure over the
 //! elements (broadcast for two arrays) into a new array, through the same
 //! iteration plan and threads as the built-in kernels.
