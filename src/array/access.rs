@@ -89,25 +89,22 @@ fn never_repeats(layout: &Layout) -> bool {
     true
 }
 
-/// Read access to the elements of a CPU array of element type `T`, holding
-/// the buffer's read lock. Made by [`Array::read`]; see the
-/// [module docs](self) for the locking rules.
-pub struct ArrayRead<'a, T: Element> {
-    guard: RwLockReadGuard<'a, CpuData>,
+/// A guard over the elements of a CPU array of element type `T`, holding
+/// the buffer's lock `G` (a read or a write guard); the read methods are
+/// shared, the write methods need the write lock. Made by [`Array::read`]
+/// and [`Array::write`]; see the [module docs](self) for the locking rules.
+pub struct Guard<'a, T: Element, G> {
+    guard: G,
     layout: &'a Layout,
     _mark: LentMark,
     _t: PhantomData<T>,
 }
 
-/// Write access to the elements of a CPU array of element type `T`, holding
-/// the buffer's write lock. Made by [`Array::write`]; see the
-/// [module docs](self) for the locking rules.
-pub struct ArrayWrite<'a, T: Element> {
-    guard: RwLockWriteGuard<'a, CpuData>,
-    layout: &'a Layout,
-    _mark: LentMark,
-    _t: PhantomData<T>,
-}
+/// Read access, holding the buffer's read lock: made by [`Array::read`].
+pub type ArrayRead<'a, T> = Guard<'a, T, RwLockReadGuard<'a, CpuData>>;
+
+/// Write access, holding the buffer's write lock: made by [`Array::write`].
+pub type ArrayWrite<'a, T> = Guard<'a, T, RwLockWriteGuard<'a, CpuData>>;
 
 /// The typed elements of the whole buffer. The guard's dtype was checked
 /// against `T` when it was made.
@@ -174,7 +171,7 @@ impl Iterator for Offsets {
 
 impl ExactSizeIterator for Offsets {}
 
-impl<'a, T: Element> ArrayRead<'a, T> {
+impl<'a, T: Element, G: std::ops::Deref<Target = CpuData>> Guard<'a, T, G> {
     /// The shape of the array.
     pub fn shape(&self) -> &[usize] {
         self.layout.shape()
@@ -236,29 +233,13 @@ impl<'a, T: Element> ArrayRead<'a, T> {
         typed::<T>(&self.guard)
     }
 
-    /// The layout (in elements) the guard reads through.
+    /// The layout (in elements) the guard reaches the elements through.
     pub fn layout(&self) -> &Layout {
         self.layout
     }
 }
 
 impl<'a, T: Element> ArrayWrite<'a, T> {
-    /// The shape of the array.
-    pub fn shape(&self) -> &[usize] {
-        self.layout.shape()
-    }
-
-    /// The strides in elements.
-    pub fn strides(&self) -> &[isize] {
-        self.layout.strides()
-    }
-
-    /// The elements as one slice in memory order; see
-    /// [`ArrayRead::as_slice`].
-    pub fn as_slice(&self) -> Option<&[T]> {
-        dense_range(self.layout).map(|r| &typed::<T>(&self.guard)[r])
-    }
-
     /// The elements as one mutable slice in memory order, when they fill
     /// one run of memory; `None` otherwise.
     ///
@@ -279,11 +260,6 @@ impl<'a, T: Element> ArrayWrite<'a, T> {
         self.guard.as_mut_slice::<T>().map(|d| &mut d[r])
     }
 
-    /// The element at a logical index, or `None` outside the shape.
-    pub fn get(&self, index: &[usize]) -> Option<&T> {
-        index_of(self.layout, index).map(|at| &typed::<T>(&self.guard)[at])
-    }
-
     /// The element at a logical index for writing, or `None` outside the
     /// shape.
     ///
@@ -298,17 +274,6 @@ impl<'a, T: Element> ArrayWrite<'a, T> {
     pub fn get_mut(&mut self, index: &[usize]) -> Option<&mut T> {
         let at = index_of(self.layout, index)?;
         self.guard.as_mut_slice::<T>().map(|d| &mut d[at])
-    }
-
-    /// The elements in logical C order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &T> + '_ {
-        let data = typed::<T>(&self.guard);
-        Offsets::new(self.layout).map(move |i| &data[i])
-    }
-
-    /// The layout (in elements) the guard writes through.
-    pub fn layout(&self) -> &Layout {
-        self.layout
     }
 
     /// The whole buffer this array views, for writing (every element of
@@ -531,24 +496,13 @@ impl Array {
     }
 }
 
-impl<T: Element> std::fmt::Debug for ArrayRead<'_, T> {
+impl<T: Element, G> std::fmt::Debug for Guard<'_, T, G> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "ArrayRead<{:?}>(shape={})",
+            "Guard<{:?}>(shape={})",
             T::DTYPE,
-            fmt_shape(self.shape())
-        )
-    }
-}
-
-impl<T: Element> std::fmt::Debug for ArrayWrite<'_, T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "ArrayWrite<{:?}>(shape={})",
-            T::DTYPE,
-            fmt_shape(self.shape())
+            fmt_shape(self.layout.shape())
         )
     }
 }
