@@ -76,6 +76,9 @@ pub enum ErrorKind {
     /// ([`crate::Array::read`], [`crate::Array::write`]) was needed again
     /// before the guard was dropped.
     Borrowed,
+    /// Memory that could not be had: an allocation the host or the device
+    /// refused.
+    OutOfMemory,
 }
 
 impl ErrorKind {
@@ -99,6 +102,7 @@ impl ErrorKind {
             ErrorKind::Device => "device",
             ErrorKind::Io => "io",
             ErrorKind::Borrowed => "borrowed",
+            ErrorKind::OutOfMemory => "out_of_memory",
         }
     }
 }
@@ -234,6 +238,26 @@ pub enum Error {
         /// `"read"` or `"write"`: the guard that holds the buffer.
         guard: &'static str,
     },
+    /// An allocation the host or the device refused. The process goes on;
+    /// nothing was allocated.
+    ///
+    /// ```
+    /// use strider::{Array, DType, ErrorKind};
+    /// // 2^45 f64 elements: 256 TiB, more than a 64-bit process can map.
+    /// let err = Array::zeros(&[1 << 45], DType::F64).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::OutOfMemory);
+    /// assert!(err.to_string().starts_with("zeros: unable to allocate 256.00 TiB"));
+    /// ```
+    OutOfMemory {
+        /// The operation.
+        op: &'static str,
+        /// The bytes it asked for.
+        bytes: u128,
+        /// The device that refused (`cpu`, or the GPU's name).
+        device: String,
+        /// Why, as the allocator said it.
+        reason: String,
+    },
 }
 
 /// The result type of every fallible strider call.
@@ -262,6 +286,7 @@ impl Error {
             Error::Device { .. } => ErrorKind::Device,
             Error::Io { .. } => ErrorKind::Io,
             Error::Borrowed { .. } => ErrorKind::Borrowed,
+            Error::OutOfMemory { .. } => ErrorKind::OutOfMemory,
         }
     }
 
@@ -285,7 +310,8 @@ impl Error {
             | Error::CopyForbidden { op, .. }
             | Error::Device { op, .. }
             | Error::Io { op, .. }
-            | Error::Borrowed { op, .. } => op,
+            | Error::Borrowed { op, .. }
+            | Error::OutOfMemory { op, .. } => op,
         }
     }
 
@@ -305,6 +331,21 @@ impl Error {
             op,
             shapes,
             detail: String::new(),
+        }
+    }
+
+    /// Helper: an allocation of `bytes` that `device` refused.
+    pub(crate) fn out_of_memory(
+        op: &'static str,
+        bytes: u128,
+        device: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Error {
+        Error::OutOfMemory {
+            op,
+            bytes,
+            device: device.into(),
+            reason: reason.into(),
         }
     }
 
@@ -383,8 +424,33 @@ impl fmt::Display for Error {
                  thread; drop the guard before using arrays that share its memory",
                 fmt_shape(shape)
             ),
+            Error::OutOfMemory {
+                op,
+                bytes,
+                device,
+                reason,
+            } => write!(
+                f,
+                "{op}: unable to allocate {} ({bytes} bytes) on {device}: {reason}",
+                human_bytes(*bytes)
+            ),
         }
     }
+}
+
+/// Bytes as NumPy's allocation error writes them: `8.00 TiB`, `512 bytes`.
+fn human_bytes(bytes: u128) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    format!("{v:.2} {}", UNITS[unit])
 }
 
 impl fmt::Debug for Error {

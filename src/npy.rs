@@ -474,6 +474,11 @@ fn read_array<const N: usize>(r: &mut impl Read, what: &str) -> Result<[u8; N]> 
     })
 }
 
+/// The longest header strider reads. NumPy writes a few hundred bytes at
+/// most for the dtypes and ranks strider handles; a longer one is hostile or
+/// not an array strider can hold.
+const MAX_HEADER_BYTES: usize = 1 << 20;
+
 /// Reads and parses everything before the element data; returns the header
 /// and the number of element bytes it announces.
 fn read_header(r: &mut impl Read) -> Result<(NpyHeader, usize)> {
@@ -496,6 +501,12 @@ fn read_header(r: &mut impl Read) -> Result<(NpyHeader, usize)> {
             )))
         }
     };
+    if header_len > MAX_HEADER_BYTES {
+        return Err(malformed(format!(
+            "the .npy header claims {header_len} bytes; strider reads headers of at most \
+             {MAX_HEADER_BYTES} bytes (NumPy's own reader stops at 10,000 unless told otherwise)"
+        )));
+    }
     let raw = read_up_to(r, header_len, "header")?;
     if raw.len() != header_len {
         return Err(malformed(format!(

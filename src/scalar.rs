@@ -269,6 +269,16 @@ pub enum Operand<'a> {
     Scalar(Scalar),
 }
 
+impl<'a> Operand<'a> {
+    /// The array, or `None` for a scalar.
+    pub(crate) fn array(self) -> Option<&'a Array> {
+        match self {
+            Operand::Array(a) => Some(a),
+            Operand::Scalar(_) => None,
+        }
+    }
+}
+
 impl<'a> From<&'a Array> for Operand<'a> {
     fn from(a: &'a Array) -> Operand<'a> {
         Operand::Array(a)

@@ -33,7 +33,7 @@ use super::Array;
 use crate::dtype::Element;
 use crate::error::{fmt_shape, Error, Result};
 use crate::layout::{Layout, Order};
-use crate::storage::{CpuData, LentMark};
+use crate::storage::{CpuData, LentMark, TurnGuard};
 use std::marker::PhantomData;
 use std::sync::{RwLockReadGuard, RwLockWriteGuard};
 
@@ -97,6 +97,9 @@ pub struct Guard<'a, T: Element, G> {
     guard: G,
     layout: &'a Layout,
     _mark: LentMark,
+    // A write guard is a writer like any operation: it holds the buffer's
+    // write turn (dropped after the lock, by field order).
+    _turn: Option<TurnGuard<'a>>,
     _t: PhantomData<T>,
 }
 
@@ -363,6 +366,7 @@ impl Array {
             guard,
             layout: &self.layout,
             _mark: LentMark::new(self.buf.id(), false),
+            _turn: None,
             _t: PhantomData,
         })
     }
@@ -395,11 +399,14 @@ impl Array {
                 shape: self.shape().to_vec(),
             });
         }
+        self.require_cpu("write")?;
+        let turn = self.write_turn("write", &[])?;
         let guard = self.cpu_write("write")?;
         Ok(ArrayWrite {
             guard,
             layout: &self.layout,
             _mark: LentMark::new(self.buf.id(), true),
+            _turn: Some(turn),
             _t: PhantomData,
         })
     }

@@ -440,8 +440,11 @@ impl FancyIndex {
         let b_shape = self.b_shape(op)?;
         let view = &self.view;
         // Offsets of every position of B.
-        let b_size: usize = b_shape.iter().product();
-        let mut b_offsets = vec![0isize; b_size];
+        let b_size = b_shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| Error::overflow(op, &b_shape))?;
+        let mut b_offsets = crate::storage::pool::vec_from_fn(op, b_size, |_| 0isize)?;
         let mut index_layouts = Vec::with_capacity(self.adv.len());
         for ((vals, l), &ax) in self.adv.iter().zip(&self.adv_axes) {
             let n = view.shape()[ax] as i64;

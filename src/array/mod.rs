@@ -132,7 +132,10 @@ impl Array {
     pub(crate) fn alloc(op: &'static str, layout: Layout, dtype: DType) -> Result<Array> {
         let len = layout.extent().map_or(0, |(_, hi)| hi + 1);
         checked_size(op, &[len, dtype.itemsize()])?;
-        Ok(Array::from_parts(CpuData::zeros(dtype, len), layout))
+        Ok(Array::from_parts(
+            crate::storage::pool::zeroed(op, dtype, len)?,
+            layout,
+        ))
     }
 
     /// A new zeroed C- or F-ordered array.
@@ -180,6 +183,23 @@ impl Array {
                 guard: if write { "write" } else { "read" },
             }),
         }
+    }
+
+    /// Takes the write turn of this array's buffer for an operation that
+    /// writes it after reading `reads` (see
+    /// [`WriteTurn`](crate::storage::WriteTurn)). Operands this thread has
+    /// lent out through a guard are refused first, so the wait for the turn
+    /// can never be a wait on this thread's own guard.
+    pub(crate) fn write_turn(
+        &self,
+        op: &'static str,
+        reads: &[&Array],
+    ) -> Result<crate::storage::TurnGuard<'_>> {
+        self.require_not_lent(op)?;
+        for r in reads {
+            r.require_not_lent(op)?;
+        }
+        Ok(self.buf.write_turn())
     }
 
     /// The read guard of the CPU buffer.
@@ -471,8 +491,10 @@ impl Array {
         value.check_fits("full", dtype)?;
         let size = checked_size("full", shape)?;
         let layout = Layout::contiguous("full", shape, order)?;
-        let data =
-            crate::dispatch_dtype!(dtype, T => CpuData::from_vec(vec![value.to::<T>(); size]));
+        let data = crate::dispatch_dtype!(dtype, T => {
+            let v = value.to::<T>();
+            CpuData::from_vec(crate::storage::pool::vec_from_fn("full", size, |_| v)?)
+        });
         Ok(Array::from_parts(data, layout))
     }
 
@@ -570,9 +592,9 @@ impl Array {
             0
         };
         checked_size("arange", &[n])?;
-        let data: Vec<i64> = (0..n as i64)
-            .map(|i| start.wrapping_add(i.wrapping_mul(step)))
-            .collect();
+        let data: Vec<i64> = crate::storage::pool::vec_from_fn("arange", n, |i| {
+            start.wrapping_add((i as i64).wrapping_mul(step))
+        })?;
         Array::from_vec(data, &[n])
     }
 
@@ -603,7 +625,9 @@ impl Array {
         }
         let n = n as usize;
         let data = crate::dispatch_dtype!(dtype, T => {
-            let v: Vec<T> = (0..n).map(|i| <T as Element>::from_f64(start + i as f64 * step)).collect();
+            let v: Vec<T> = crate::storage::pool::vec_from_fn("arange", n, |i| {
+                <T as Element>::from_f64(start + i as f64 * step)
+            })?;
             CpuData::from_vec(v)
         });
         Ok(Array::from_parts(
@@ -631,12 +655,10 @@ impl Array {
             0.0
         };
         let data = crate::dispatch_dtype!(dtype, T => {
-            let v: Vec<T> = (0..num)
-                .map(|i| {
-                    let x = if num > 1 && i == num - 1 { stop } else { start + i as f64 * step };
-                    <T as Element>::from_f64(x)
-                })
-                .collect();
+            let v: Vec<T> = crate::storage::pool::vec_from_fn("linspace", num, |i| {
+                let x = if num > 1 && i == num - 1 { stop } else { start + i as f64 * step };
+                <T as Element>::from_f64(x)
+            })?;
             CpuData::from_vec(v)
         });
         Ok(Array::from_parts(
@@ -788,6 +810,8 @@ impl Array {
         self.check_dtype::<T>("set")?;
         self.require_writeable("set")?;
         let at = self.element_at("set", index)?;
+        self.require_cpu("set")?;
+        let _turn = self.write_turn("set", &[])?;
         let mut guard = self.cpu_write("set")?;
         if let Some(d) = guard.as_mut_slice::<T>() {
             d[at] = value;

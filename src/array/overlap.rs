@@ -7,7 +7,10 @@ use crate::layout::Layout;
 impl Array {
     /// True when the two arrays have some byte in common (NumPy's exact
     /// `shares_memory`). Solved as a bounded linear Diophantine problem over
-    /// the two layouts; no element is visited.
+    /// the two layouts; no element is visited. The search is bounded (65,536
+    /// steps, reached only by layouts of many long axes with unrelated
+    /// strides); past the bound the answer is `true`, where NumPy raises
+    /// `TooHardError`.
     ///
     /// ```
     /// use strider::{s, Array};
@@ -85,8 +88,16 @@ pub(crate) fn layouts_intersect(a: &Layout, b: &Layout) -> bool {
         rest_max[k] = rest_max[k + 1] + merged[k].0 * merged[k].1;
         rest_gcd[k] = gcd(rest_gcd[k + 1], merged[k].0);
     }
-    solve(&merged, &rest_max, &rest_gcd, 0, target)
+    let mut budget = SOLVE_BUDGET;
+    solve(&merged, &rest_max, &rest_gcd, 0, target, &mut budget)
 }
+
+/// The most search steps [`layouts_intersect`] takes before it stops and
+/// answers `true` (they may share memory). The search is exponential in the
+/// number of axes at worst; NumPy's `shares_memory` bounds it too (and
+/// raises `TooHardError` there). Every caller uses `true` to copy aside,
+/// which is always correct, so a hostile layout costs one copy, never a hang.
+const SOLVE_BUDGET: u32 = 1 << 16;
 
 fn gcd(a: i128, b: i128) -> i128 {
     if b == 0 {
@@ -105,7 +116,12 @@ fn solve(
     rest_gcd: &[i128],
     at: usize,
     target: i128,
+    budget: &mut u32,
 ) -> bool {
+    if *budget == 0 {
+        return true;
+    }
+    *budget -= 1;
     if target < 0 || target > rest_max[at] {
         return false;
     }
@@ -121,7 +137,7 @@ fn solve(
     let hi = (target / c).min(u);
     (lo..=hi)
         .rev()
-        .any(|x| solve(terms, rest_max, rest_gcd, at + 1, target - c * x))
+        .any(|x| solve(terms, rest_max, rest_gcd, at + 1, target - c * x, budget))
 }
 
 #[cfg(test)]

@@ -40,13 +40,14 @@ impl Array {
             Device::Cpu => {
                 let len = layout.extent().map_or(0, |(_, hi)| hi + 1);
                 super::checked_size(op, &[len, dtype.itemsize()])?;
-                let buf = Buffer::cpu_for_overwrite(dtype, len);
+                let buf = Buffer::cpu_for_overwrite(op, dtype, len)?;
                 Ok(Array::from_buffer(Arc::new(buf), layout))
             }
             #[cfg(feature = "gpu")]
             Device::Gpu(g) => {
                 g.check_dtype(op, dtype)?;
                 let len = layout.extent().map_or(0, |(_, hi)| hi + 1);
+                super::checked_size(op, &[len, dtype.itemsize()])?;
                 let bytes = (len as u64 * dtype.itemsize() as u64).max(4).div_ceil(4) * 4;
                 let buf = crate::gpu::GpuBuffer::zeros(g, bytes)?;
                 Ok(Array::from_buffer(
@@ -199,7 +200,7 @@ impl Array {
         let n = hi + 1 - lo;
         // Straight from the mapped read-back memory into the result's
         // (pooled) memory where the bytes are the elements.
-        let mut data = crate::storage::pool::take(self.dtype(), n);
+        let mut data = crate::storage::pool::take(op, self.dtype(), n)?;
         let data = match data.le_bytes_mut() {
             Some(dst) => {
                 g.download_into((lo * item) as u64, dst)?;

@@ -1455,6 +1455,7 @@ mod tests {
     #[test]
     fn half_precision_functions_on_every_device() {
         use crate::{Array, DType, Device, UnaryOp};
+        #[cfg_attr(not(feature = "gpu"), allow(unused_mut))]
         let mut devices = vec![Device::Cpu];
         #[cfg(feature = "gpu")]
         devices.extend(crate::gpu::tests::gpu().map(Device::Gpu));

@@ -104,6 +104,16 @@ impl BufferPool {
         }
     }
 
+    /// Drops every free buffer (quarantined ones stay: recorded work may
+    /// use them), so that wgpu can give their memory back.
+    pub(crate) fn release_free(&mut self) {
+        for (_, bufs) in self.free.drain() {
+            for b in bufs {
+                self.bytes -= b.size();
+            }
+        }
+    }
+
     /// Bytes held by the pool.
     pub(crate) fn pooled_bytes(&self) -> u64 {
         self.bytes
@@ -155,6 +165,29 @@ fn range_err(op: &'static str, buf: &GpuBuffer, offset: u64, len: u64) -> Error 
     }
 }
 
+/// A fresh storage buffer of `size` bytes, or the device's out-of-memory
+/// message (captured by an error scope on this thread, so another thread's
+/// error is never taken for this one's). Other errors stay with the
+/// device's uncaptured-error handler, which the caller checks.
+fn create_storage(dev: &GpuDevice, size: u64) -> std::result::Result<wgpu::Buffer, String> {
+    let scope = dev
+        .ctx
+        .device
+        .push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+    let b = dev.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some("strider buffer"),
+        size,
+        usage: wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_SRC
+            | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    match pollster::block_on(scope.pop()) {
+        None => Ok(b),
+        Some(e) => Err(e.to_string()),
+    }
+}
+
 impl GpuBuffer {
     fn alloc(dev: &GpuDevice, size: u64, for_kernel: bool, op: &'static str) -> Result<GpuBuffer> {
         let class = size_class(size);
@@ -171,19 +204,24 @@ impl GpuBuffer {
         let pooled = lock(&dev.ctx.pool).take(class, for_kernel);
         let raw = match pooled {
             Some(b) => b,
-            None => {
-                let b = dev.ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                    label: Some("strider buffer"),
-                    size: class,
-                    usage: wgpu::BufferUsages::STORAGE
-                        | wgpu::BufferUsages::COPY_SRC
-                        | wgpu::BufferUsages::COPY_DST,
-                    mapped_at_creation: false,
-                });
-                dev.check(op)?;
-                b
-            }
+            None => match create_storage(dev, class) {
+                Ok(b) => b,
+                Err(_) => {
+                    // Out of device memory: give the pool's free buffers
+                    // back and try once more before reporting it.
+                    lock(&dev.ctx.pool).release_free();
+                    create_storage(dev, class).map_err(|reason| {
+                        Error::out_of_memory(
+                            op,
+                            u128::from(class),
+                            dev.ctx.info.to_string(),
+                            reason,
+                        )
+                    })?
+                }
+            },
         };
+        dev.check(op)?;
         Ok(GpuBuffer {
             raw: Some(raw),
             size,
@@ -384,15 +422,10 @@ impl GpuBuffer {
         staging.map_async(wgpu::MapMode::Read, ..len, move |r| {
             let _ = tx.send(r);
         });
-        dev.ctx
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Device {
-                op: OP,
-                reason: format!("waiting for the GPU failed: {e}"),
-            })?;
-        dev.check(OP)?;
-        match rx.recv() {
+        dev.wait(OP)?;
+        // The wait above has run the callback; the bound is only a guard
+        // against a driver that never calls it.
+        match rx.recv_timeout(dev.ctx.wait_timeout) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 return Err(Error::Device {

@@ -68,7 +68,17 @@ pub struct GpuOptions {
     /// for comparisons (the `gpu` bench measures both) and for drivers
     /// where wide loads are slower.
     pub wide_loads: bool,
+    /// The longest strider waits for the device to finish submitted work
+    /// (a read-back, [`GpuDevice::synchronize`]) before the call fails with
+    /// [`Error::Device`] instead of hanging: 120 s unless
+    /// `STRIDER_GPU_TIMEOUT_SECS` says otherwise.
+    pub wait_timeout: std::time::Duration,
 }
+
+/// The wait for the device when neither the options nor the environment
+/// name one: long enough for the largest work a software adapter runs in
+/// the tests, short enough that a hung device is reported.
+const DEFAULT_WAIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The optional shader features strider uses.
 const SHADER_FEATURES: wgpu::Features = wgpu::Features::SHADER_F16
@@ -89,6 +99,11 @@ impl Default for GpuOptions {
             pool_limit: DEFAULT_POOL_LIMIT,
             features: SHADER_FEATURES,
             wide_loads: true,
+            wait_timeout: std::env::var("STRIDER_GPU_TIMEOUT_SECS")
+                .ok()
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|&v| v.is_finite() && v > 0.0)
+                .map_or(DEFAULT_WAIT_TIMEOUT, std::time::Duration::from_secs_f64),
         }
     }
 }
@@ -169,6 +184,7 @@ pub(crate) struct Context {
     pub(crate) pipelines: Mutex<HashMap<KernelKey, Arc<Kernel>>>,
     pub(crate) submissions: AtomicU64,
     pub(crate) dispatches: AtomicU64,
+    pub(crate) wait_timeout: std::time::Duration,
     errors: Arc<Mutex<Option<String>>>,
     lost: Arc<Mutex<Option<String>>>,
 }
@@ -403,6 +419,7 @@ impl GpuDevice {
             pipelines: Mutex::new(HashMap::new()),
             submissions: AtomicU64::new(0),
             dispatches: AtomicU64::new(0),
+            wait_timeout: opts.wait_timeout,
             errors,
             lost,
         };
@@ -535,11 +552,57 @@ impl GpuDevice {
     /// ```
     pub fn synchronize(&self) -> Result<()> {
         self.flush()?;
+        self.wait("synchronize")
+    }
+
+    /// Waits, at most [`GpuOptions::wait_timeout`], for the work submitted
+    /// so far to finish, then reports what wgpu reported meanwhile.
+    pub(crate) fn wait(&self, op: &'static str) -> Result<()> {
+        let limit = self.ctx.wait_timeout;
+        self.check(op)?;
         self.ctx
             .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| device_err("synchronize", format!("waiting for the GPU failed: {e}")))?;
-        self.check("synchronize")
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: Some(limit),
+            })
+            .map_err(|e| match e {
+                wgpu::PollError::Timeout => device_err(
+                    op,
+                    format!(
+                        "the GPU device {} did not finish its work within {limit:?}: it may \
+                         be hung or the work too large (GpuOptions::wait_timeout or \
+                         STRIDER_GPU_TIMEOUT_SECS set the limit)",
+                        self.ctx.info
+                    ),
+                ),
+                other => device_err(op, format!("waiting for the GPU failed: {other}")),
+            })?;
+        self.check(op)
+    }
+
+    /// Destroys the device now (wgpu's `Device::destroy`): its memory goes
+    /// back at once, and every later call that needs it, on any handle or
+    /// array, fails with [`Error::Device`] saying the device was lost, as
+    /// after a real device loss; nothing waits for it. For releasing a
+    /// device deliberately and for testing how a program copes with a lost
+    /// one. [`GpuDevice::new`] opens a fresh device afterwards.
+    ///
+    /// ```
+    /// use strider::gpu::{GpuDevice, GpuOptions};
+    /// let Ok(dev) = GpuDevice::new(GpuOptions::default()) else { return };
+    /// dev.destroy();
+    /// let err = dev.synchronize().unwrap_err();
+    /// assert!(err.to_string().contains("lost"), "{err}");
+    /// ```
+    pub fn destroy(&self) {
+        // Flush first so nothing recorded is left to submit to a dead device.
+        let _ = self.flush();
+        self.ctx.device.destroy();
+        let mut lost = lock(&self.ctx.lost);
+        if lost.is_none() {
+            *lost = Some("destroyed by GpuDevice::destroy".to_string());
+        }
     }
 
     /// How many command buffers this device has submitted so far.

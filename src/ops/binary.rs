@@ -419,6 +419,10 @@ pub fn binary_operands_into(
     let name = op.name();
     let (x, y) = (truth_scalar(op, x), truth_scalar(op, y));
     operand_device(name, &[x, y], Some(out))?;
+    // From here to the kernel, no other writer of `out` runs: an overlapping
+    // input's private copy and the write it feeds are one step.
+    let reads: Vec<&Array> = [x, y].into_iter().filter_map(Operand::array).collect();
+    let _turn = out.write_turn(name, &reads)?;
     if let Some((arr, answer)) = out_of_range_comparison(op, x, y) {
         check_out(name, DType::Bool, &[arr.shape()], out)?;
         return out.fill(answer);

@@ -15,7 +15,7 @@ use crate::dtype::{DType, Element};
 use std::any::Any;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The elements of a CPU buffer, one variant per dtype.
 #[derive(Clone, Debug)]
@@ -70,8 +70,19 @@ macro_rules! each_variant {
 
 impl CpuData {
     /// A buffer of `len` zeros (false for bool).
-    pub fn zeros(dtype: DType, len: usize) -> CpuData {
-        pool::zeroed(dtype, len)
+    ///
+    /// # Errors
+    /// [`crate::Error::OutOfMemory`] when the memory cannot be had (the
+    /// process goes on).
+    ///
+    /// ```
+    /// use strider::{storage::CpuData, DType};
+    /// assert_eq!(CpuData::zeros(DType::U8, 3)?.len(), 3);
+    /// assert!(CpuData::zeros(DType::F64, 1 << 45).is_err());
+    /// # Ok::<(), strider::Error>(())
+    /// ```
+    pub fn zeros(dtype: DType, len: usize) -> crate::Result<CpuData> {
+        pool::zeroed("zeros", dtype, len)
     }
 
     /// Wraps a typed vector without copying it.
@@ -212,11 +223,12 @@ impl CpuData {
     /// bool) and on big-endian machines.
     ///
     /// ```
-    /// let mut d = strider::storage::CpuData::zeros(strider::DType::I32, 2);
+    /// let mut d = strider::storage::CpuData::zeros(strider::DType::I32, 2)?;
     /// if let Some(bytes) = d.le_bytes_mut() {
     ///     bytes[4] = 7;
     ///     assert_eq!(d.as_slice::<i32>().unwrap(), &[0, 7]);
     /// }
+    /// # Ok::<(), strider::Error>(())
     /// ```
     pub fn le_bytes_mut(&mut self) -> Option<&mut [u8]> {
         if cfg!(target_endian = "big") {
@@ -285,6 +297,7 @@ pub struct Buffer {
     dtype: DType,
     len: usize,
     pub(crate) storage: Storage,
+    turn: WriteTurn,
 }
 
 static NEXT_BUFFER_ID: AtomicU64 = AtomicU64::new(1);
@@ -305,8 +318,12 @@ impl Buffer {
     /// A CPU buffer for `len` elements of `dtype` that the caller will
     /// overwrite entirely (an op's result): reused memory from the
     /// [`pool`] when some fits, its old contents still there.
-    pub(crate) fn cpu_for_overwrite(dtype: DType, len: usize) -> Buffer {
-        Buffer::cpu(pool::take(dtype, len))
+    pub(crate) fn cpu_for_overwrite(
+        op: &'static str,
+        dtype: DType,
+        len: usize,
+    ) -> crate::Result<Buffer> {
+        Ok(Buffer::cpu(pool::take(op, dtype, len)?))
     }
 
     /// A CPU buffer owning `data`.
@@ -316,6 +333,7 @@ impl Buffer {
             dtype: data.dtype(),
             len: data.len(),
             storage: Storage::Cpu(RwLock::new(data)),
+            turn: WriteTurn::default(),
         }
     }
 
@@ -327,6 +345,7 @@ impl Buffer {
             dtype,
             len,
             storage: Storage::Gpu(buf),
+            turn: WriteTurn::default(),
         }
     }
 
@@ -374,6 +393,12 @@ impl Buffer {
     /// Size in bytes.
     pub fn nbytes(&self) -> usize {
         self.len * self.dtype.itemsize()
+    }
+
+    /// Waits for this buffer's write turn and holds it until the guard
+    /// drops (see [`WriteTurn`]). Reentrant on one thread.
+    pub(crate) fn write_turn(&self) -> TurnGuard<'_> {
+        self.turn.enter(self.id)
     }
 
     /// The CPU lock, or `None` for a device buffer.
@@ -446,6 +471,81 @@ impl Drop for LentMark {
                 l.remove(i);
             }
         });
+    }
+}
+
+thread_local! {
+    /// The buffers whose write turn this thread holds.
+    static TURNS: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One writing operation at a time per buffer.
+///
+/// An operation that writes a buffer may need several steps: an input that
+/// overlaps the destination is first copied aside (NumPy's "as if copied"
+/// rule), then the kernel runs; an integer power first reduces its exponent.
+/// Each step takes the buffer locks (or the GPU queue) on its own, so without
+/// more, a second thread's write could land between the copy and the kernel
+/// and the result would match neither serial order (`x[:-2] += x[2:]`
+/// racing `x *= 3`). Every writing operation therefore takes its
+/// destination's turn first and keeps it to the end: writers of one buffer
+/// run one after another, whole; readers are not held up by it (they take
+/// only the read locks, which see the buffer before or after each kernel).
+///
+/// The turn is taken before any buffer lock and a thread holds at most one
+/// turn it waits for (nested operations on fresh results take uncontended
+/// turns), so turns add no lock-order cycle. It is reentrant on one thread:
+/// an operation whose steps write the same destination again does not wait
+/// for itself.
+#[derive(Debug, Default)]
+pub(crate) struct WriteTurn {
+    busy: Mutex<bool>,
+    freed: Condvar,
+}
+
+impl WriteTurn {
+    fn enter(&self, id: u64) -> TurnGuard<'_> {
+        if TURNS.with(|t| t.borrow().contains(&id)) {
+            return TurnGuard {
+                turn: None,
+                id,
+                _not_send: std::marker::PhantomData,
+            };
+        }
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy {
+            busy = self.freed.wait(busy).unwrap_or_else(|e| e.into_inner());
+        }
+        *busy = true;
+        drop(busy);
+        TURNS.with(|t| t.borrow_mut().push(id));
+        TurnGuard {
+            turn: Some(self),
+            id,
+            _not_send: std::marker::PhantomData,
+        }
+    }
+}
+
+/// A held write turn; gives it back on drop (also when the operation
+/// panicked). Not `Send`: a turn belongs to the thread that took it.
+pub(crate) struct TurnGuard<'a> {
+    turn: Option<&'a WriteTurn>,
+    id: u64,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for TurnGuard<'_> {
+    fn drop(&mut self) {
+        let Some(turn) = self.turn else { return };
+        TURNS.with(|t| {
+            let mut t = t.borrow_mut();
+            if let Some(i) = t.iter().rposition(|&b| b == self.id) {
+                t.remove(i);
+            }
+        });
+        *turn.busy.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        turn.freed.notify_one();
     }
 }
 

@@ -36,6 +36,7 @@
 
 use super::CpuData;
 use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
@@ -149,8 +150,11 @@ pub(crate) fn give(data: CpuData) {
 /// A buffer of `len` elements of `dtype` whose contents the caller will
 /// overwrite entirely: cached memory when some matches, else fresh memory.
 /// Its elements are valid values of the dtype (zeros or an old result).
-pub(crate) fn take(dtype: DType, len: usize) -> CpuData {
-    if len * dtype.itemsize() >= MIN_POOLED_BYTES {
+///
+/// # Errors
+/// [`Error::OutOfMemory`] naming `op` when fresh memory cannot be had.
+pub(crate) fn take(op: &'static str, dtype: DType, len: usize) -> Result<CpuData> {
+    if len.saturating_mul(dtype.itemsize()) >= MIN_POOLED_BYTES {
         let mut cache = lock();
         let hit = cache
             .0
@@ -159,30 +163,73 @@ pub(crate) fn take(dtype: DType, len: usize) -> CpuData {
         if let Some(i) = hit {
             let data = cache.0.remove(i);
             cache.1 -= nbytes(&data);
-            return data;
+            return Ok(data);
         }
     }
-    zeroed(dtype, len)
+    zeroed(op, dtype, len)
 }
 
 /// Fresh zeroed memory, asking for huge pages when it is large.
-pub(crate) fn zeroed(dtype: DType, len: usize) -> CpuData {
-    crate::dispatch_dtype!(dtype, T => CpuData::from_vec(zeroed_vec::<T>(len)))
+///
+/// # Errors
+/// [`Error::OutOfMemory`] naming `op` when the allocator refuses (after the
+/// cache has been given back and the allocation tried once more).
+pub(crate) fn zeroed(op: &'static str, dtype: DType, len: usize) -> Result<CpuData> {
+    Ok(crate::dispatch_dtype!(dtype, T => CpuData::from_vec(zeroed_vec::<T>(op, len)?)))
 }
 
-fn zeroed_vec<T: Element>(len: usize) -> Vec<T> {
-    let mut v: Vec<T> = Vec::with_capacity(len);
+fn zeroed_vec<T: Element>(op: &'static str, len: usize) -> Result<Vec<T>> {
+    let mut v: Vec<T> = with_capacity(op, len)?;
     let bytes = len * std::mem::size_of::<T>();
     if bytes >= HUGE_PAGE_BYTES {
         advise_huge_pages(v.as_mut_ptr() as *mut u8, bytes);
     }
     v.resize(len, T::ZERO);
-    v
+    Ok(v)
+}
+
+/// An empty vector with room for exactly `len` elements, or
+/// [`Error::OutOfMemory`] naming `op` where the standard `Vec` would abort
+/// the process. A first refusal gives the cached buffers back and tries
+/// once more.
+///
+/// ```
+/// use strider::{Array, DType, ErrorKind};
+/// // Every allocation of an array goes through this check.
+/// let err = Array::full(&[1 << 50], 1.0, DType::U8).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::OutOfMemory);
+/// ```
+pub(crate) fn with_capacity<T>(op: &'static str, len: usize) -> Result<Vec<T>> {
+    let mut v: Vec<T> = Vec::new();
+    if v.try_reserve_exact(len).is_ok() {
+        return Ok(v);
+    }
+    release_cached_memory();
+    v.try_reserve_exact(len).map_err(|e| {
+        Error::out_of_memory(
+            op,
+            len as u128 * std::mem::size_of::<T>() as u128,
+            "cpu",
+            e.to_string(),
+        )
+    })?;
+    Ok(v)
+}
+
+/// `len` elements made by `f(i)`, allocated fallibly (see [`with_capacity`]).
+pub(crate) fn vec_from_fn<T>(
+    op: &'static str,
+    len: usize,
+    f: impl FnMut(usize) -> T,
+) -> Result<Vec<T>> {
+    let mut v = with_capacity(op, len)?;
+    v.extend((0..len).map(f));
+    Ok(v)
 }
 
 /// Asks Linux to back `[ptr, ptr + bytes)` with transparent huge pages.
 /// Advice only: failure (or another OS) changes nothing but speed.
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
     const MADV_HUGEPAGE: i32 = 14;
     const PAGE: usize = 4096;
@@ -200,7 +247,7 @@ fn advise_huge_pages(ptr: *mut u8, bytes: usize) {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), miri))]
 fn advise_huge_pages(_ptr: *mut u8, _bytes: usize) {}
 
 #[cfg(test)]
@@ -210,18 +257,18 @@ mod tests {
     #[test]
     fn huge_zeroed_buffers_are_zero_and_cached_ones_are_reused() {
         // 3 MiB: the madvise path runs (and must leave zeros).
-        let d = zeroed(DType::F32, 3 << 18);
+        let d = zeroed("test", DType::F32, 3 << 18).unwrap();
         assert!(d.as_slice::<f32>().unwrap().iter().all(|&x| x == 0.0));
         let ptr = d.as_ptr();
         // Other tests share the cache; a private limit check would race,
         // so only look for this buffer coming back.
         give(d);
-        let again = take(DType::F32, 3 << 18);
+        let again = take("test", DType::F32, 3 << 18).unwrap();
         if cache_limit() >= 3 << 20 {
             assert_eq!(again.as_ptr(), ptr);
         }
         assert_eq!(again.len(), 3 << 18);
-        let other = take(DType::I32, 3 << 18);
+        let other = take("test", DType::I32, 3 << 18).unwrap();
         assert_ne!(other.as_ptr(), ptr);
     }
 }
