@@ -1529,9 +1529,13 @@ mod tests {
         file[8..10].copy_from_slice(&u16::MAX.to_le_bytes());
         assert!(io_reason(decode(&file)).contains("inside the .npy header"));
         let mut file = V2_I32.to_vec();
-        file[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        file[8..12].copy_from_slice(&4096u32.to_le_bytes());
         assert!(io_reason(decode(&file)).contains("inside the .npy header"));
         assert!(io_reason(read_from(&mut file.as_slice())).contains("inside the .npy header"));
+        // A header claiming more than strider reads is refused unread.
+        file[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(io_reason(decode(&file)).contains("at most 1048576 bytes"));
+        assert!(io_reason(read_from(&mut file.as_slice())).contains("at most 1048576 bytes"));
     }
 
     #[test]

@@ -209,6 +209,29 @@ fn check_layout(a: &Array, what: &str) {
         c = true;
     }
     assert_eq!(a.flags().c_contiguous, c, "{what}: c_contiguous flag");
+    // F contiguity likewise, from the first axis.
+    let mut expect = 1isize;
+    let mut f = true;
+    for (&n, &s) in shape.iter().zip(&es) {
+        if n != 1 && s != expect {
+            f = false;
+        }
+        expect *= n as isize;
+    }
+    if a.size() == 0 {
+        f = true;
+    }
+    assert_eq!(a.flags().f_contiguous, f, "{what}: f_contiguous flag");
+    // A writeable array never reaches one element twice: no axis longer
+    // than 1 with stride 0 (a broadcast), which NumPy marks read-only.
+    if a.flags().writeable && a.size() > 1 {
+        for (&n, &s) in shape.iter().zip(&es) {
+            assert!(
+                n <= 1 || s != 0,
+                "{what}: a writeable array repeats elements (shape {shape:?}, strides {es:?})"
+            );
+        }
+    }
 }
 
 // ----- the fuzzer -----------------------------------------------------------
@@ -1337,4 +1360,36 @@ fn fuzz_gpu() {
         return;
     };
     run(Some(g), "gpu");
+}
+
+/// Found by the fuzzer: a transfer keeps the source's layout, and a
+/// broadcast view (zero strides) came back writeable on the other device,
+/// so a write would land in several elements at once.
+#[test]
+fn regression_a_transferred_broadcast_view_stays_read_only() {
+    let Some(g) = common::gpu_or_skip("transfer of a broadcast view") else {
+        return;
+    };
+    let b = Array::from_vec(vec![1.0f32, 2.0], &[2, 1])
+        .unwrap()
+        .broadcast_to(&[2, 3])
+        .unwrap();
+    let up = b.to_device(&g).unwrap();
+    assert!(!up.flags().writeable);
+    assert_eq!(up.fill(0.0).unwrap_err().kind(), ErrorKind::ReadOnly);
+    let down = up.to_cpu().unwrap();
+    assert!(!down.flags().writeable);
+    assert_eq!(vals(&down), [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
+    // A copy is new, dense, writeable memory.
+    let c = up.copy().unwrap();
+    assert!(c.flags().writeable);
+    c.fill(5.0).unwrap();
+    assert_eq!(vals(&up), [1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
+    // Transfers of arrays without repeated elements stay writeable.
+    let t = Array::ones(&[2, 3], DType::F32)
+        .unwrap()
+        .t()
+        .to_device(&g)
+        .unwrap();
+    assert!(t.flags().writeable);
 }

@@ -58,6 +58,17 @@ impl Array {
         }
     }
 
+    /// A transfer keeps the source's layout, so a broadcast view arrives with
+    /// its zero strides: the result is then read-only, as the source was
+    /// (a write through a repeated element would land in several places).
+    /// Found by the API fuzzer: such transfers came back writeable.
+    fn read_only_if_repeating(mut self) -> Array {
+        if self.layout.has_zero_stride() {
+            self.writeable = false;
+        }
+        self
+    }
+
     /// [`Array::alloc_on`] on this array's device.
     pub(crate) fn alloc_like(
         &self,
@@ -216,7 +227,7 @@ impl Array {
             self.layout.strides().to_vec(),
             self.layout.offset() - lo,
         );
-        let out = Array::from_parts(data, layout);
+        let out = Array::from_parts(data, layout).read_only_if_repeating();
         self.record_transfer(op, n * item, &out);
         Ok(out)
     }
@@ -286,7 +297,8 @@ impl Array {
                     self.layout.strides().to_vec(),
                     self.layout.offset() - lo.min(self.layout.offset()),
                 );
-                let out = Array::from_buffer(Arc::new(Buffer::gpu(buf, self.dtype(), n)), layout);
+                let out = Array::from_buffer(Arc::new(Buffer::gpu(buf, self.dtype(), n)), layout)
+                    .read_only_if_repeating();
                 self.record_transfer(op, n * item, &out);
                 Ok(out)
             }
