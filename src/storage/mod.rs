@@ -14,7 +14,7 @@ pub mod pool;
 use crate::dtype::{DType, Element};
 use std::any::Any;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The elements of a CPU buffer, one variant per dtype.
@@ -499,30 +499,56 @@ thread_local! {
 /// for itself.
 #[derive(Debug, Default)]
 pub(crate) struct WriteTurn {
-    busy: Mutex<bool>,
+    /// Held by a writer. Taken and given back with one atomic operation
+    /// each when nobody waits, so an uncontended turn costs no lock and no
+    /// system call.
+    busy: AtomicBool,
+    /// Threads waiting in [`WriteTurn::enter`]'s slow path.
+    waiters: AtomicU32,
+    /// What waiters sleep on.
+    lock: Mutex<()>,
     freed: Condvar,
 }
 
 impl WriteTurn {
     fn enter(&self, id: u64) -> TurnGuard<'_> {
-        if TURNS.with(|t| t.borrow().contains(&id)) {
-            return TurnGuard {
-                turn: None,
-                id,
-                _not_send: std::marker::PhantomData,
-            };
-        }
-        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
-        while *busy {
-            busy = self.freed.wait(busy).unwrap_or_else(|e| e.into_inner());
-        }
-        *busy = true;
-        drop(busy);
-        TURNS.with(|t| t.borrow_mut().push(id));
-        TurnGuard {
-            turn: Some(self),
+        let guard = |turn| TurnGuard {
+            turn,
             id,
             _not_send: std::marker::PhantomData,
+        };
+        if TURNS.with(|t| t.borrow().contains(&id)) {
+            return guard(None);
+        }
+        if !self.try_take() {
+            // Register as a waiter before the last try under the lock: a
+            // holder that gives the turn back after this sees the waiter
+            // and wakes it (both sides use SeqCst), so no wake-up is lost.
+            self.waiters.fetch_add(1, Ordering::SeqCst);
+            let mut held = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            while !self.try_take() {
+                held = self.freed.wait(held).unwrap_or_else(|e| e.into_inner());
+            }
+            drop(held);
+            self.waiters.fetch_sub(1, Ordering::SeqCst);
+        }
+        TURNS.with(|t| t.borrow_mut().push(id));
+        guard(Some(self))
+    }
+
+    fn try_take(&self) -> bool {
+        self.busy
+            .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+    }
+
+    fn give_back(&self) {
+        self.busy.store(false, Ordering::SeqCst);
+        if self.waiters.load(Ordering::SeqCst) > 0 {
+            // Taking the lock orders this wake-up after a waiter's last
+            // failed try, which it made holding the lock.
+            drop(self.lock.lock().unwrap_or_else(|e| e.into_inner()));
+            self.freed.notify_all();
         }
     }
 }
@@ -544,8 +570,7 @@ impl Drop for TurnGuard<'_> {
                 t.remove(i);
             }
         });
-        *turn.busy.lock().unwrap_or_else(|e| e.into_inner()) = false;
-        turn.freed.notify_one();
+        turn.give_back();
     }
 }
 
