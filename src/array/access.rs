@@ -20,10 +20,12 @@
 //! `Send`.
 //!
 //! Across threads the usual rule for locks held over calls applies: a
-//! guard takes its buffer outside the buffer-id order that kernels follow,
-//! so a thread that holds a guard on `x` while running ops on `y`, racing a
-//! thread whose op writes `x` and reads `y`, can deadlock. Keep guards
-//! short, or take them only on buffers no other thread writes meanwhile.
+//! guard takes its buffer outside the order that kernels follow (a write
+//! guard also holds the buffer's write turn, as every writer does), so a
+//! thread that holds a guard on `x` while running ops on `y`, racing a
+//! thread whose op involves both `x` and `y` (writes one, reads the other),
+//! can deadlock. Keep guards short, or take them only on buffers no other
+//! thread uses meanwhile.
 //!
 //! [`Array::map`] and [`Array::zip_map`] run a Rust closure over the
 //! elements (broadcast for two arrays) into a new array, through the same
