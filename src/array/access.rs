@@ -402,7 +402,7 @@ impl Array {
             });
         }
         self.require_cpu("write")?;
-        let turn = self.write_turn("write", &[])?;
+        let turn = self.write_turn("write", [])?;
         let guard = self.cpu_write("write")?;
         Ok(ArrayWrite {
             guard,

@@ -79,7 +79,7 @@ impl Array {
         let value = value.into();
         self.require_writeable(op)?;
         check_scalar(op, value, self)?;
-        let _turn = self.write_turn(op, &[])?;
+        let _turn = self.write_turn(op, [])?;
         #[cfg(feature = "gpu")]
         if self.gpu_buffer().is_some() {
             let c = crate::dispatch_dtype!(self.dtype(), T => Array::scalar(value.to::<T>()));
@@ -127,8 +127,7 @@ impl Array {
         let value = value.into();
         // One writer of this buffer at a time from here on: a value that
         // overlaps the destination is copied aside and written as one step.
-        let reads: Vec<&Array> = value.array().into_iter().collect();
-        let _turn = self.write_turn(op, &reads)?;
+        let _turn = self.write_turn(op, value.array())?;
         let all_basic = index.iter().all(|i| matches!(i, IndexItem::Basic(_)));
         if all_basic {
             let basic: Vec<SliceItem> = index

@@ -190,10 +190,10 @@ impl Array {
     /// [`WriteTurn`](crate::storage::WriteTurn)). Operands this thread has
     /// lent out through a guard are refused first, so the wait for the turn
     /// can never be a wait on this thread's own guard.
-    pub(crate) fn write_turn(
+    pub(crate) fn write_turn<'r>(
         &self,
         op: &'static str,
-        reads: &[&Array],
+        reads: impl IntoIterator<Item = &'r Array>,
     ) -> Result<crate::storage::TurnGuard<'_>> {
         self.require_not_lent(op)?;
         for r in reads {
@@ -811,7 +811,7 @@ impl Array {
         self.require_writeable("set")?;
         let at = self.element_at("set", index)?;
         self.require_cpu("set")?;
-        let _turn = self.write_turn("set", &[])?;
+        let _turn = self.write_turn("set", [])?;
         let mut guard = self.cpu_write("set")?;
         if let Some(d) = guard.as_mut_slice::<T>() {
             d[at] = value;

@@ -130,10 +130,7 @@ pub(crate) fn operand_device(
 ) -> Result<crate::Device> {
     let mut devices: Vec<crate::Device> = operands
         .iter()
-        .filter_map(|o| match o {
-            Operand::Array(a) => Some(a.device()),
-            Operand::Scalar(_) => None,
-        })
+        .filter_map(|o| o.array().map(Array::device))
         .collect();
     if let Some(o) = out {
         devices.push(o.device());
@@ -421,8 +418,7 @@ pub fn binary_operands_into(
     operand_device(name, &[x, y], Some(out))?;
     // From here to the kernel, no other writer of `out` runs: an overlapping
     // input's private copy and the write it feeds are one step.
-    let reads: Vec<&Array> = [x, y].into_iter().filter_map(Operand::array).collect();
-    let _turn = out.write_turn(name, &reads)?;
+    let _turn = out.write_turn(name, [x, y].into_iter().filter_map(Operand::array))?;
     if let Some((arr, answer)) = out_of_range_comparison(op, x, y) {
         check_out(name, DType::Bool, &[arr.shape()], out)?;
         return out.fill(answer);

@@ -129,7 +129,7 @@ impl Array {
                 vec![self.shape().to_vec(), out.shape().to_vec()],
             ));
         }
-        let _turn = out.write_turn(name, &[self])?;
+        let _turn = out.write_turn(name, [self])?;
         let a = super::binary::guard_overlap(name, out, self)?;
         run_unary(op, loop_dtype, &a, out)
     }
