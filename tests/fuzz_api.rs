@@ -26,6 +26,7 @@
 
 mod common;
 
+use common::Rng;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use strider::{
@@ -35,31 +36,6 @@ use strider::{
 
 /// Cases per device in a plain `cargo test`.
 const FUZZ_CASES: usize = 4000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn range(&mut self, lo: isize, hi: isize) -> isize {
-        lo + self.below((hi - lo + 1) as usize) as isize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-}
 
 /// The outcome of one call, for the tallies.
 #[derive(Default)]
@@ -88,14 +64,9 @@ fn ravel(idx: &[usize], shape: &[usize]) -> usize {
     idx.iter().zip(shape).fold(0, |acc, (&i, &n)| acc * n + i)
 }
 
-/// The values of `a` in C order as f64 (exact for every dtype the fuzzer
-/// makes values for: small integers and halves).
-fn vals(a: &Array) -> Vec<f64> {
-    a.to_cpu()
-        .and_then(|c| c.astype(DType::F64))
-        .and_then(|c| c.to_vec::<f64>())
-        .expect("reading values back")
-}
+// The values of `a` in C order as f64 (exact for every dtype the fuzzer
+// makes values for: small integers and halves).
+use common::values as vals;
 
 /// Python's `slice(start, stop, step).indices(n)` positions.
 fn py_slice(start: Option<isize>, stop: Option<isize>, step: isize, n: usize) -> Vec<usize> {
@@ -164,6 +135,18 @@ fn same(got: &[f64], want: &[f64]) -> bool {
             .iter()
             .zip(want)
             .all(|(g, w)| g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()) || g == w)
+}
+
+/// A call the test knows is bad: it must have failed with one of `kinds`.
+/// Returns the error, for the tallies.
+fn refused<T: std::fmt::Debug>(
+    r: Result<T, strider::Error>,
+    kinds: &[ErrorKind],
+    what: std::fmt::Arguments<'_>,
+) -> Result<(), strider::Error> {
+    let e = r.expect_err(&format!("accepted: {what}"));
+    assert!(kinds.contains(&e.kind()), "{what}: {e}");
+    Err(e)
 }
 
 /// Layout invariants of any array the library hands out.
@@ -374,12 +357,8 @@ impl Fuzz {
             }
         };
         if bad {
-            let e = r.expect_err("a size no machine has must be an error");
-            assert!(
-                matches!(e.kind(), ErrorKind::Value | ErrorKind::OutOfMemory),
-                "create {shape:?}: {e}"
-            );
-            return Err(e);
+            let kinds = [ErrorKind::Value, ErrorKind::OutOfMemory];
+            return refused(r, &kinds, format_args!("create {shape:?}"));
         }
         let a = r?;
         check_layout(&a, "create");
@@ -441,13 +420,12 @@ impl Fuzz {
         }
         let r = a.slice(&items);
         if bad || oob {
-            let e = r.expect_err("bad slice accepted");
-            assert!(
-                matches!(e.kind(), ErrorKind::Index | ErrorKind::Value),
-                "slice {items:?} of {:?}: {e}",
-                a.shape()
+            let kinds = [ErrorKind::Index, ErrorKind::Value];
+            return refused(
+                r,
+                &kinds,
+                format_args!("slice {items:?} of {:?}", a.shape()),
             );
-            return Err(e);
         }
         let v = r?;
         check_layout(&v, "slice");
@@ -500,10 +478,7 @@ impl Fuzz {
         let nd = a.ndim();
         let flip = self.rng.chance(35);
         let mut axes: Vec<isize> = (0..nd as isize).collect();
-        for i in (1..axes.len()).rev() {
-            let j = self.rng.below(i + 1);
-            axes.swap(i, j);
-        }
+        self.rng.shuffle(&mut axes);
         if flip {
             axes.truncate(self.rng.below(nd + 1));
         }
@@ -530,13 +505,8 @@ impl Fuzz {
             a.permute(&axes)
         };
         if !legal {
-            let e = r.expect_err("bad axes accepted");
-            assert!(
-                matches!(e.kind(), ErrorKind::Axis | ErrorKind::Value),
-                "axes {axes:?} of {:?} (flip {flip}): {e}",
-                a.shape()
-            );
-            return Err(e);
+            let what = format_args!("axes {axes:?} of {:?} (flip {flip})", a.shape());
+            return refused(r, &[ErrorKind::Axis, ErrorKind::Value], what);
         }
         let v = r?;
         check_layout(&v, "transpose/flip");
@@ -716,9 +686,8 @@ impl Fuzz {
             }
             let r = a.reshape(&shape);
             if bad {
-                let e = r.expect_err("bad reshape accepted");
-                assert_eq!(e.kind(), ErrorKind::Reshape, "{e}");
-                return Err(e);
+                let what = format_args!("reshape {:?} to {shape:?}", a.shape());
+                return refused(r, &[ErrorKind::Reshape], what);
             }
             let v = r?;
             check_layout(&v, "reshape");
@@ -736,9 +705,8 @@ impl Fuzz {
             let r = a.broadcast_to(&target);
             let ok = broadcast(a.shape(), &target).is_some_and(|s| s == target);
             if !ok {
-                let e = r.expect_err("bad broadcast accepted");
-                assert_eq!(e.kind(), ErrorKind::Broadcast, "{e}");
-                return Err(e);
+                let what = format_args!("broadcast {:?} to {target:?}", a.shape());
+                return refused(r, &[ErrorKind::Broadcast], what);
             }
             let v = r?;
             check_layout(&v, "broadcast_to");
@@ -766,13 +734,9 @@ impl Fuzz {
         let op = *self.rng.pick(&ops);
         let r = a.binary(op, &b);
         let Some(shape) = broadcast(a.shape(), b.shape()) else {
-            let e = r.expect_err("shapes that do not broadcast accepted");
             // (NumPy resolves dtypes first: bool - bool is a dtype error)
-            assert!(
-                matches!(e.kind(), ErrorKind::Broadcast | ErrorKind::DType),
-                "{e}"
-            );
-            return Err(e);
+            let what = format_args!("{op:?} of {:?} and {:?}", a.shape(), b.shape());
+            return refused(r, &[ErrorKind::Broadcast, ErrorKind::DType], what);
         };
         let c = match r {
             // bool - bool is a dtype error in NumPy, as here.
@@ -901,13 +865,8 @@ impl Fuzz {
         let zero_d_axis = nd == 0 && matches!(axes, Axes::One(0) | Axes::One(-1));
         let norm = if zero_d_axis { Some(Vec::new()) } else { norm };
         let Some(norm) = norm else {
-            let e = r.expect_err(&format!("{op:?} over {axes:?} of {:?} accepted", a.shape()));
-            assert!(
-                matches!(e.kind(), ErrorKind::Axis | ErrorKind::Value),
-                "{op:?} over {axes:?} of {:?}: {e}",
-                a.shape()
-            );
-            return Err(e);
+            let what = format_args!("{op:?} over {axes:?} of {:?}", a.shape());
+            return refused(r, &[ErrorKind::Axis, ErrorKind::Value], what);
         };
         let c = match r {
             Err(e)
@@ -997,13 +956,8 @@ impl Fuzz {
         let desc = format!("{item:?}");
         let r = a.index(std::slice::from_ref(&item));
         if let Some(kind) = bad_kind {
-            let e = r.expect_err("bad index accepted");
-            assert!(
-                e.kind() == kind || e.kind() == ErrorKind::DType,
-                "index {desc} of {:?}: {e}",
-                a.shape()
-            );
-            return Err(e);
+            let what = format_args!("index {desc} of {:?}", a.shape());
+            return refused(r, &[kind, ErrorKind::DType], what);
         }
         let c = r?;
         check_layout(&c, "index");
@@ -1170,12 +1124,8 @@ impl Fuzz {
                 let ax = self.axis(a.ndim() + 1);
                 let r = stack(&[&a, &b], ax);
                 if a.shape() != b.shape() {
-                    let e = r.expect_err("stack of different shapes accepted");
-                    assert!(
-                        matches!(e.kind(), ErrorKind::Shape | ErrorKind::Axis),
-                        "{e}"
-                    );
-                    return Err(e);
+                    let what = format_args!("stack of {:?} and {:?}", a.shape(), b.shape());
+                    return refused(r, &[ErrorKind::Shape, ErrorKind::Axis], what);
                 }
                 let c = r?;
                 check_layout(&c, "stack");
@@ -1332,11 +1282,7 @@ fn run(gpu: Option<Device>, label: &str) {
                 f.cases += 1;
             }
             Err(p) => {
-                let msg = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
+                let msg = common::panic_message(&*p);
                 panic!(
                     "{label}: case {case} (rng state {state:#x}, seed {seed:#x}) panicked: {msg}"
                 );

@@ -12,56 +12,13 @@ use strider::layout::slice::slice_len_and_start;
 use strider::layout::{broadcast_shapes, Layout, Order, Plan, SliceItem};
 use strider::ErrorKind;
 
-/// A small deterministic generator for the choices inside one case.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // SplitMix64.
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn range(&mut self, lo: isize, hi: isize) -> isize {
-        lo + self.below((hi - lo + 1) as usize) as isize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    fn shuffle(&mut self, v: &mut [usize]) {
-        for i in (1..v.len()).rev() {
-            v.swap(i, self.below(i + 1));
-        }
-    }
-}
-
-/// Every multi-index of `shape` in C order (one empty index for rank 0).
-fn c_indices(shape: &[usize]) -> Vec<Vec<usize>> {
-    let mut out = vec![vec![]];
-    for &d in shape {
-        out = out
-            .into_iter()
-            .flat_map(|prefix| {
-                (0..d).map(move |i| {
-                    let mut v = prefix.clone();
-                    v.push(i);
-                    v
-                })
-            })
-            .collect();
-    }
-    out
-}
+mod common;
+use common::{multi_indices, Rng};
 
 /// The multi-indices of `shape` walked with the axes of `perm` (slowest first).
 fn perm_indices(shape: &[usize], perm: &[usize]) -> Vec<Vec<usize>> {
     let permuted: Vec<usize> = perm.iter().map(|&a| shape[a]).collect();
-    c_indices(&permuted)
+    multi_indices(&permuted)
         .into_iter()
         .map(|p| {
             let mut idx = vec![0; shape.len()];
@@ -379,14 +336,14 @@ proptest! {
     #[test]
     fn views_stay_inside_extent_and_base(seed in any::<u64>()) {
         let (base, v) = random_view(&mut Rng(seed));
-        let all = addrs(&v, &c_indices(v.shape()));
+        let all = addrs(&v, &multi_indices(v.shape()));
         match v.extent() {
             None => prop_assert!(all.is_empty()),
             Some((lo, hi)) => {
                 prop_assert_eq!(*all.iter().min().unwrap(), lo as i128);
                 prop_assert_eq!(*all.iter().max().unwrap(), hi as i128);
                 prop_assert!(hi < base.size(), "{} escapes base {}", v, base);
-                let walk = c_indices(v.shape());
+                let walk = multi_indices(v.shape());
                 prop_assert!(walk.iter().all(|i| v.element_index(i) as i128 == addr(&v, i)));
             }
         }
@@ -415,7 +372,7 @@ proptest! {
                 let v = got.unwrap();
                 let want: Vec<usize> = picked.iter().map(|p| match p { Picked::Axis(_, l) => l.len(), Picked::New => 1 }).collect();
                 prop_assert_eq!(v.shape(), want.as_slice());
-                for out in c_indices(v.shape()) {
+                for out in multi_indices(v.shape()) {
                     let mut idx = vec![0; src.ndim()];
                     for &(a, i) in &fixed { idx[a] = i; }
                     for (k, p) in picked.iter().enumerate() {
@@ -447,8 +404,8 @@ proptest! {
         let (_, src) = random_view(&mut rng);
         let new = random_shape_of_size(&mut rng, src.size());
         for (order, fortran) in [(Order::C, false), (Order::F, true)] {
-            let walk_old = if fortran { f_indices(src.shape()) } else { c_indices(src.shape()) };
-            let walk_new = if fortran { f_indices(&new) } else { c_indices(&new) };
+            let walk_old = if fortran { f_indices(src.shape()) } else { multi_indices(src.shape()) };
+            let walk_new = if fortran { f_indices(&new) } else { multi_indices(&new) };
             match src.reshape_view(&new, order) {
                 Some(r) => {
                     prop_assert_eq!(r.shape(), new.as_slice());
@@ -473,7 +430,7 @@ proptest! {
         let strides: Vec<Vec<isize>> = raw.iter().map(|s| s[..shape.len()].to_vec()).collect();
         let views: Vec<&[isize]> = strides.iter().map(|s| s.as_slice()).collect();
         let plan = Plan::new(&shape, &views);
-        let mut want: Vec<Vec<isize>> = c_indices(&shape)
+        let mut want: Vec<Vec<isize>> = multi_indices(&shape)
             .iter()
             .map(|idx| views.iter().map(|s| idx.iter().zip(*s).map(|(&i, &st)| i as isize * st).sum()).collect())
             .collect();
@@ -501,9 +458,9 @@ proptest! {
         let off = l.offset() as i128;
         let dense = |walk: Vec<Vec<usize>>| addrs(&l, &walk).iter().enumerate().all(|(p, &a)| a == off + p as i128);
         let size0 = l.size() == 0;
-        prop_assert_eq!(l.is_c_contiguous(), size0 || dense(c_indices(l.shape())), "{}", l);
+        prop_assert_eq!(l.is_c_contiguous(), size0 || dense(multi_indices(l.shape())), "{}", l);
         prop_assert_eq!(l.is_f_contiguous(), size0 || dense(f_indices(l.shape())), "{}", l);
-        let mut sorted = addrs(&l, &c_indices(l.shape()));
+        let mut sorted = addrs(&l, &multi_indices(l.shape()));
         sorted.sort();
         let any = sorted.iter().enumerate().all(|(p, &a)| a == off + p as i128);
         prop_assert_eq!(l.is_contiguous_any_order(), any, "{}", l);
@@ -531,7 +488,7 @@ proptest! {
                 Some(r) => {
                     prop_assert_eq!(r.shape(), &[l.size()][..]);
                     prop_assert_eq!(r.strides(), &[1][..]);
-                    prop_assert_eq!(addrs(&r, &c_indices(r.shape())), naive, "{} {:?}", l, order);
+                    prop_assert_eq!(addrs(&r, &multi_indices(r.shape())), naive, "{} {:?}", l, order);
                 }
                 None => {
                     let must = match order {
@@ -596,7 +553,7 @@ proptest! {
             Err(e) => prop_assert!(!fits && e.kind() == ErrorKind::Broadcast),
             Ok(b) => {
                 prop_assert!(fits);
-                for idx in c_indices(&target) {
+                for idx in multi_indices(&target) {
                     let src: Vec<usize> = a.shape().iter().zip(&idx[lead..]).map(|(&d, &i)| if d == 1 { 0 } else { i }).collect();
                     prop_assert_eq!(addr(&b, &idx), addr(&a, &src));
                 }
@@ -622,7 +579,7 @@ proptest! {
         let ax = rng.range(-nd - 1, nd);
         let e = a.expand_dims("prop", &[ax]).unwrap();
         let back = e.squeeze("prop", Some(&[ax])).unwrap();
-        prop_assert_eq!(addrs(&back, &c_indices(back.shape())), addrs(&a, &c_indices(a.shape())));
+        prop_assert_eq!(addrs(&back, &multi_indices(back.shape())), addrs(&a, &multi_indices(a.shape())));
         prop_assert_eq!(back.shape(), a.shape());
     }
 }

@@ -58,12 +58,10 @@ fn with_watchdog<R: Send + 'static>(
         match rx.recv_timeout(left) {
             Ok((t, Ok(r))) => out[t] = Some(r),
             Ok((t, Err(p))) => {
-                let msg = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                panic!("{name}: thread {t} panicked: {msg}");
+                panic!(
+                    "{name}: thread {t} panicked: {}",
+                    common::panic_message(&*p)
+                );
             }
             Err(_) => panic!(
                 "{name}: the watchdog fired: threads still running {grace:?} after the \
@@ -236,30 +234,27 @@ fn overlap_pairs(dev: &Device, run_for: Duration, name: &str) -> (usize, u64) {
     (rounds, tracked)
 }
 
+/// Both scenarios on one device, `secs` each (unless the environment
+/// says otherwise), and what they did.
+fn scenarios(dev: &Device, label: &str, secs: f64) {
+    let t0 = Instant::now();
+    let ops = counters(dev, duration(secs), &format!("{label} counters"));
+    let (rounds, copies) = overlap_pairs(dev, duration(secs), &format!("{label} overlap pairs"));
+    eprintln!(
+        "{label}: {THREADS} threads, {:.1} s: {ops} in-place window adds, {rounds} racing rounds \
+         ({copies} implicit copies), no lost write",
+        t0.elapsed().as_secs_f64()
+    );
+}
+
 #[test]
 fn stress_cpu_and_gpu() {
     // One test function: the ledger's process-wide totals are compared
     // with what the threads tracked, so nothing else may copy meanwhile.
-    let cpu = Device::Cpu;
-    let t0 = Instant::now();
-    let ops = counters(&cpu, duration(2.0), "cpu counters");
-    let (rounds, copies) = overlap_pairs(&cpu, duration(2.0), "cpu overlap pairs");
-    eprintln!(
-        "cpu: {THREADS} threads, {:.1} s: {ops} in-place window adds, {rounds} racing rounds \
-         ({copies} implicit copies), no lost write",
-        t0.elapsed().as_secs_f64()
-    );
-    let Some(gpu) = common::gpu_or_skip("the GPU stress test") else {
-        return;
-    };
-    let t0 = Instant::now();
-    let ops = counters(&gpu, duration(1.0), "gpu counters");
-    let (rounds, copies) = overlap_pairs(&gpu, duration(1.0), "gpu overlap pairs");
-    eprintln!(
-        "gpu: {THREADS} threads, {:.1} s: {ops} in-place window adds, {rounds} racing rounds \
-         ({copies} implicit copies), no lost write",
-        t0.elapsed().as_secs_f64()
-    );
+    scenarios(&Device::Cpu, "cpu", 2.0);
+    if let Some(gpu) = common::gpu_or_skip("the GPU stress test") {
+        scenarios(&gpu, "gpu", 1.0);
+    }
 }
 
 /// A thread holding a write guard, another thread waiting to write the
