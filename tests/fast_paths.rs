@@ -374,3 +374,243 @@ fn axis_sums_are_at_least_as_accurate_as_pairwise() {
         assert!(rel < 2e-7, "column {j}: relative error {rel}");
     }
 }
+
+// ----- index kernels (issue 12) ------------------------------------------------
+
+/// The same index through the general walk: an `Ellipsis` after the array
+/// item selects the same elements but is not one of the forms the index
+/// kernels take.
+fn general(item: &strider::IndexItem) -> Vec<strider::IndexItem> {
+    vec![item.clone(), strider::SliceItem::Ellipsis.into()]
+}
+
+/// Shape, strides, dtype and values of an index result (or its error).
+fn outcome(r: strider::Result<Array>) -> Result<(Vec<usize>, Vec<isize>, DType, Vec<f64>), String> {
+    r.map(|a| {
+        (
+            a.shape().to_vec(),
+            a.strides(),
+            a.dtype(),
+            common::values(&a),
+        )
+    })
+    .map_err(|e| e.to_string())
+}
+
+/// Masks and index arrays over C-contiguous sources of every dtype, with
+/// odd lengths, rows of several elements, negative and repeated indices,
+/// out-of-bounds indices and mismatched values: the kernels give what the
+/// general walk gives (values, result layout, errors), and assignments
+/// leave the same array behind.
+#[test]
+fn index_kernels_match_the_general_walk() {
+    use strider::IndexItem;
+    let dtypes = [
+        DType::Bool,
+        DType::U8,
+        DType::I16,
+        DType::I32,
+        DType::F32,
+        DType::I64,
+        DType::F64,
+        DType::F16,
+    ];
+    let shapes: [&[usize]; 6] = [&[0], &[1], &[37], &[9, 5], &[4, 3, 2], &[70_001]];
+    let mut rng = common::Rng(12);
+    for (case, &dt) in dtypes.iter().cycle().take(48).enumerate() {
+        let shape = shapes[case % shapes.len()];
+        let x = common::sample(dt, shape, case);
+        // A mask over the leading 1..=ndim axes.
+        let k = 1 + rng.below(shape.len());
+        let m: Vec<bool> = (0..shape[..k].iter().product::<usize>())
+            .map(|_| rng.chance(30))
+            .collect();
+        let mask = Array::from_vec(m.clone(), &shape[..k]).unwrap();
+        let item = IndexItem::from(&mask);
+        let fast = outcome(x.index(std::slice::from_ref(&item)));
+        assert_eq!(
+            fast,
+            outcome(x.index(&general(&item))),
+            "x[mask] {dt} {shape:?} k={k}"
+        );
+        // Indices in -n..n plus, sometimes, one out of bounds.
+        let n = shape[0] as i64;
+        let mut idx: Vec<i64> = (0..rng.below(40))
+            .map(|_| rng.range(-(n as isize), n as isize - 1) as i64)
+            .collect();
+        if n == 0 {
+            idx.clear();
+        }
+        if rng.chance(20) {
+            idx.push(if rng.chance(50) { n } else { -n - 1 });
+        }
+        for idt in [DType::I64, DType::I32, DType::U8] {
+            if idt == DType::U8 && idx.iter().any(|&v| v < 0) {
+                continue;
+            }
+            let ia = Array::from_vec(idx.clone(), &[idx.len()])
+                .unwrap()
+                .astype(idt)
+                .unwrap();
+            let item = IndexItem::from(&ia);
+            let fast = outcome(x.index(std::slice::from_ref(&item)));
+            assert_eq!(
+                fast,
+                outcome(x.index(&general(&item))),
+                "x[idx] {dt} {shape:?} {idt}"
+            );
+        }
+        // Assignments: a scalar, a value of the full selected shape, a
+        // broadcast row, a value of another dtype, a wrong shape.
+        let ia = Array::from_vec(idx.clone(), &[idx.len()]).unwrap();
+        for item in [IndexItem::from(&mask), IndexItem::from(&ia)] {
+            let sel = match x.index(&general(&item)) {
+                Ok(s) => s,
+                Err(_) => continue,
+            };
+            let rows = sel.shape().to_vec();
+            let mut values = vec![
+                Array::scalar(3i64),
+                common::sample(dt, &rows, case + 1),
+                common::sample(DType::F64, &rows, case + 2),
+                common::sample(dt, &[rows.len() + 3], case),
+            ];
+            if rows.len() > 1 {
+                values.push(common::sample(dt, &rows[1..], case + 3));
+            }
+            for v in values {
+                let (a, b) = (x.copy().unwrap(), x.copy().unwrap());
+                let ra = a
+                    .assign(std::slice::from_ref(&item), &v)
+                    .map_err(|e| e.to_string());
+                let rb = b.assign(&general(&item), &v).map_err(|e| e.to_string());
+                assert_eq!(ra, rb, "assign {dt} {shape:?} value {:?}", v.shape());
+                assert_eq!(
+                    common::values(&a),
+                    common::values(&b),
+                    "assign {dt} {shape:?}"
+                );
+            }
+        }
+    }
+}
+
+/// Repeated destinations keep the last value on every thread count, and a
+/// long mask splits into blocks whose parts join in order.
+#[test]
+fn scatter_keeps_the_last_write_and_masks_join_in_order() {
+    use strider::IndexItem;
+    let n = 300_000usize;
+    let x = Array::zeros(&[n], DType::I64).unwrap();
+    let idx: Vec<i64> = (0..400_000i64)
+        .map(|k| (k * 7919) % n as i64 - (k % 2) * n as i64)
+        .collect();
+    let vals: Vec<i64> = (0..400_000i64).collect();
+    x.assign(
+        &[IndexItem::indices(&idx)],
+        &Array::from_vec(vals.clone(), &[vals.len()]).unwrap(),
+    )
+    .unwrap();
+    let mut want = vec![0i64; n];
+    for (&i, &v) in idx.iter().zip(&vals) {
+        want[(i + if i < 0 { n as i64 } else { 0 }) as usize] = v;
+    }
+    assert_eq!(x.to_vec::<i64>().unwrap(), want);
+    let mask = x.greater(200_000).unwrap();
+    let sel = x
+        .index(&[IndexItem::from(&mask)])
+        .unwrap()
+        .to_vec::<i64>()
+        .unwrap();
+    let expect: Vec<i64> = want.iter().copied().filter(|&v| v > 200_000).collect();
+    assert_eq!(sel, expect);
+}
+
+/// argmax/argmin over all and per axis against a naive first-index scan,
+/// with NaN (first wins), ties, signed zeros and every walk.
+#[test]
+fn arg_reductions_match_naive() {
+    let _g = serial();
+    let naive_arg = |xs: &[f64], max: bool| -> i64 {
+        let mut best = 0usize;
+        for (i, &x) in xs.iter().enumerate() {
+            let b = xs[best];
+            if b.is_nan() {
+                break;
+            }
+            if x.is_nan() || (max && x > b) || (!max && x < b) {
+                best = i;
+            }
+        }
+        best as i64
+    };
+    let mut rng = common::Rng(5);
+    for &(rows, cols) in &[
+        (1usize, 1usize),
+        (3, 4097),
+        (33, 17),
+        (700, 300),
+        (1, 70_000),
+    ] {
+        for dt in [
+            DType::F32,
+            DType::F64,
+            DType::I64,
+            DType::U8,
+            DType::F16,
+            DType::Bool,
+        ] {
+            let n = rows * cols;
+            let mut v: Vec<f64> = (0..n).map(|_| (rng.below(50) as f64) - 25.0).collect();
+            if dt.is_float() && n > 10 {
+                for _ in 0..3 {
+                    v[rng.below(n)] = f64::NAN;
+                }
+                v[rng.below(n)] = -0.0;
+            }
+            let a = Array::from_vec(v, &[rows, cols])
+                .unwrap()
+                .astype(dt)
+                .unwrap();
+            for view in [a.clone(), a.t(), a.slice(s![..;-1, ..]).unwrap()] {
+                let vals = common::values(&view);
+                let (r, c) = (view.shape()[0], view.shape()[1]);
+                for max in [true, false] {
+                    let arg = |ax: strider::Axes| {
+                        if max {
+                            view.argmax(ax)
+                        } else {
+                            view.argmin(ax)
+                        }
+                        .unwrap()
+                        .to_vec::<i64>()
+                        .unwrap()
+                    };
+                    assert_eq!(
+                        arg(strider::Axes::All),
+                        vec![naive_arg(&vals, max)],
+                        "{dt} all {r}x{c}"
+                    );
+                    let per_row: Vec<i64> = (0..r)
+                        .map(|i| naive_arg(&vals[i * c..(i + 1) * c], max))
+                        .collect();
+                    assert_eq!(
+                        arg(strider::Axes::from(1isize)),
+                        per_row,
+                        "{dt} axis 1 {r}x{c} max={max}"
+                    );
+                    let per_col: Vec<i64> = (0..c)
+                        .map(|j| {
+                            naive_arg(&(0..r).map(|i| vals[i * c + j]).collect::<Vec<_>>(), max)
+                        })
+                        .collect();
+                    assert_eq!(
+                        arg(strider::Axes::from(0isize)),
+                        per_col,
+                        "{dt} axis 0 {r}x{c} max={max}"
+                    );
+                }
+            }
+        }
+    }
+}

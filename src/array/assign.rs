@@ -17,7 +17,7 @@ fn check_scalar(op: &'static str, s: Scalar, dst: &Array) -> Result<()> {
 
 /// The value of an assignment into `dst` as an array: an array as it is, a
 /// scalar as a 0-d array once it is known to fit `dst`'s dtype.
-fn value_array(op: &'static str, value: Operand<'_>, dst: &Array) -> Result<Array> {
+pub(super) fn value_array(op: &'static str, value: Operand<'_>, dst: &Array) -> Result<Array> {
     match value {
         Operand::Array(a) => Ok(a.clone()),
         Operand::Scalar(s) => {
@@ -31,7 +31,7 @@ fn value_array(op: &'static str, value: Operand<'_>, dst: &Array) -> Result<Arra
 /// `dst`. As NumPy's `x[index] = value`, leading length-1 axes that the
 /// destination lacks are dropped first, so a (1, 3, 2) value fills a (3, 2)
 /// destination.
-fn fit_value(op: &'static str, value: &Array, dst: &[usize]) -> Result<Array> {
+pub(super) fn fit_value(op: &'static str, value: &Array, dst: &[usize]) -> Result<Array> {
     let extra = value.ndim().saturating_sub(dst.len());
     let leading_ones = value.shape().iter().take_while(|&&d| d == 1).count();
     let value = if extra > 0 && leading_ones >= extra {
@@ -146,6 +146,9 @@ impl Array {
         #[cfg(feature = "gpu")]
         if self.gpu_buffer().is_some() {
             return self.assign_on_device(index, value);
+        }
+        if let Some(()) = self.assign_fast(op, index, value)? {
+            return Ok(());
         }
         let fancy = self.fancy_index(op, index)?;
         let value = value_array(op, value, self)?;

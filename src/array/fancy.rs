@@ -139,6 +139,9 @@ impl Array {
             return self.index_on_device(items);
         }
         self.require_cpu(op)?;
+        if let Some(out) = self.index_fast(op, items)? {
+            return Ok(out);
+        }
         let plan = self.fancy_plan(op, items)?;
         let out = Array::alloc(op, plan.layout.clone(), self.dtype())?;
         plan.copy(op, self, &out, true)?;

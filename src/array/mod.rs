@@ -18,6 +18,7 @@ mod assign;
 pub mod copies;
 mod display;
 mod fancy;
+mod index_fast;
 mod npy_io;
 mod overlap;
 mod transfer;

@@ -25,6 +25,7 @@
 //!    for element has been copied first by the caller.
 
 mod convert;
+pub(crate) mod indexing;
 pub(crate) mod kernels;
 pub(crate) mod reduce;
 mod simd;

@@ -355,34 +355,134 @@ impl<T: Math, const MAX: bool> Reducer<T> for Extreme<MAX> {
 
 /// `argmax` (`MAX = true`) or `argmin`: the first index of the extreme; the
 /// first NaN wins, as in NumPy.
+///
+/// The accumulator is the best value and its index ([`NO_INDEX`] before any
+/// element). A chunk is taken [`ARG_BLOCK`] elements at a time: one
+/// vectorised pass finds the block's extreme and whether it holds a NaN
+/// ([`block_extreme`]); only a block that beats the best so far (or holds a
+/// NaN) is scanned again for the first position of that value, so random
+/// data are read about once.
 pub(crate) struct ArgExtreme<const MAX: bool>;
+
+/// The index of an [`ArgExtreme`] accumulator that has seen nothing.
+const NO_INDEX: usize = usize::MAX;
+/// Elements per block of the arg-reductions (16 KiB of f64: stays in L1
+/// for the second scan of an improving block).
+const ARG_BLOCK: usize = 2048;
+/// Independent lanes of [`block_extreme`] (two AVX2 registers of f32).
+const ARG_LANES: usize = 16;
+
+crate::multiversion! {
+    /// The extreme of a non-empty block under `>` (`MAX`) or `<`, and
+    /// whether the block holds a NaN. [`ARG_LANES`] running extremes,
+    /// each a compare-and-select per element (a SIMD max/min), so no
+    /// reassociation is needed to vectorise; NaN is detected apart, since
+    /// the selects skip it.
+    ///
+    /// # Safety
+    /// None beyond the types; `unsafe` only for the macro's shape.
+    unsafe fn block_extreme<T, B>(xs: &[T], _max: B) -> (T, bool) where [T: Math, B: Flag] {
+        let mut lanes = [xs[0]; ARG_LANES];
+        let mut nan = [false; ARG_LANES];
+        let mut chunks = xs.chunks_exact(ARG_LANES);
+        for c in &mut chunks {
+            for k in 0..ARG_LANES {
+                let (x, m) = (c[k], lanes[k]);
+                let better = if B::ON { x > m } else { x < m };
+                lanes[k] = if better { x } else { m };
+                nan[k] |= x != x;
+            }
+        }
+        let mut best = lanes[0];
+        let mut any_nan = nan.iter().any(|&n| n);
+        for &x in lanes[1..].iter().chain(chunks.remainder()) {
+            let better = if B::ON { x > best } else { x < best };
+            best = if better { x } else { best };
+            any_nan |= x != x;
+        }
+        (best, any_nan)
+    }
+}
+
+/// A compile-time boolean as a type (the multiversion macro takes type
+/// parameters only).
+pub(crate) trait Flag: Copy {
+    const ON: bool;
+}
+/// [`Flag`] on.
+#[derive(Clone, Copy)]
+pub(crate) struct On;
+/// [`Flag`] off.
+#[derive(Clone, Copy)]
+pub(crate) struct Off;
+impl Flag for On {
+    const ON: bool = true;
+}
+impl Flag for Off {
+    const ON: bool = false;
+}
+
+impl<const MAX: bool> ArgExtreme<MAX> {
+    /// Whether `x` replaces `best` (seen at a smaller index): strictly
+    /// beyond it, or the first NaN.
+    #[inline(always)]
+    fn beats<T: Math>(x: T, best: T) -> bool {
+        let beyond = if MAX { x > best } else { x < best };
+        beyond || (T::is_nan(x) && !T::is_nan(best))
+    }
+}
+
 impl<T: Math, const MAX: bool> Reducer<T> for ArgExtreme<MAX> {
-    type Acc = Option<(T, usize)>;
+    type Acc = (T, usize);
     type Out = i64;
     fn init(&self) -> Self::Acc {
-        None
+        (T::ZERO, NO_INDEX)
     }
     fn chunk(&self, acc: &mut Self::Acc, xs: &[T], start: usize) {
-        for (i, &x) in xs.iter().enumerate() {
-            match *acc {
-                None => *acc = Some((x, start + i)),
-                Some((b, _)) if T::is_nan(b) => return,
-                Some((b, _)) => {
-                    let better = T::is_nan(x) || if MAX { x > b } else { x < b };
-                    if better {
-                        *acc = Some((x, start + i));
-                    }
+        for (b, blk) in xs.chunks(ARG_BLOCK).enumerate() {
+            if acc.1 != NO_INDEX && T::is_nan(acc.0) {
+                return;
+            }
+            // SAFETY: no contract beyond the types; `blk` is not empty.
+            let (m, nan) = unsafe {
+                if MAX {
+                    block_extreme(blk, On)
+                } else {
+                    block_extreme(blk, Off)
                 }
+            };
+            let first = if nan {
+                blk.iter().position(|&x| T::is_nan(x))
+            } else if acc.1 == NO_INDEX || Self::beats(m, acc.0) {
+                blk.iter().position(|&x| x == m)
+            } else {
+                None
+            };
+            if let Some(i) = first {
+                *acc = (blk[i], start + b * ARG_BLOCK + i);
             }
         }
     }
     fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
-        if let Some((x, i)) = later {
-            self.chunk(acc, &[x], i);
+        if later.1 != NO_INDEX && (acc.1 == NO_INDEX || Self::beats(later.0, acc.0)) {
+            *acc = later;
+        }
+    }
+    fn rows(&self, accs: &mut [Self::Acc], rows: &[&[T]], first: usize) {
+        for (i, row) in rows.iter().enumerate() {
+            for (acc, &x) in accs.iter_mut().zip(row.iter()) {
+                if acc.1 == NO_INDEX || Self::beats(x, acc.0) {
+                    *acc = (x, first + i);
+                }
+            }
         }
     }
     fn finish(&self, acc: Self::Acc, _: usize) -> i64 {
-        acc.map_or(0, |(_, i)| i as i64)
+        if acc.1 == NO_INDEX {
+            0
+        } else {
+            acc.1 as i64
+        }
     }
 }
 
