@@ -241,12 +241,19 @@ pub(crate) fn operand_dtypes(operands: &[Operand<'_>]) -> Vec<DType> {
 /// # Errors
 /// An integer scalar that does not fit an integer loop dtype (NumPy's
 /// `OverflowError`).
-pub(crate) fn operand_array(op: &'static str, o: Operand<'_>, loop_dtype: DType) -> Result<Array> {
+pub(crate) fn operand_array<'a>(
+    op: &'static str,
+    o: Operand<'a>,
+    loop_dtype: DType,
+) -> Result<std::borrow::Cow<'a, Array>> {
+    use std::borrow::Cow;
     match o {
-        Operand::Array(a) => Ok(a.clone()),
+        Operand::Array(a) => Ok(Cow::Borrowed(a)),
         Operand::Scalar(s) => {
             s.check_fits(op, loop_dtype)?;
-            Ok(crate::dispatch_dtype!(loop_dtype, T => Array::scalar(s.to::<T>())))
+            Ok(Cow::Owned(
+                crate::dispatch_dtype!(loop_dtype, T => Array::scalar(s.to::<T>())),
+            ))
         }
     }
 }

@@ -384,8 +384,11 @@ fn general(item: &strider::IndexItem) -> Vec<strider::IndexItem> {
     vec![item.clone(), strider::SliceItem::Ellipsis.into()]
 }
 
-/// Shape, strides, dtype and values of an index result (or its error).
-fn outcome(r: strider::Result<Array>) -> Result<(Vec<usize>, Vec<isize>, DType, Vec<f64>), String> {
+/// Shape, strides, dtype and values of an array.
+type Seen = (Vec<usize>, Vec<isize>, DType, Vec<f64>);
+
+/// What an index call gave: the result as [`Seen`], or its error message.
+fn outcome(r: strider::Result<Array>) -> Result<Seen, String> {
     r.map(|a| {
         (
             a.shape().to_vec(),
@@ -611,6 +614,158 @@ fn arg_reductions_match_naive() {
                     );
                 }
             }
+        }
+    }
+}
+
+/// Short inner runs joined across the next axis (a repeating operand read
+/// from a tile): RGB-like and point-like last axes, broadcasts on either
+/// side, mixed dtypes, a reversed operand, threaded sizes; against a naive
+/// element-by-element reference, bit for bit, at every SIMD level.
+#[test]
+fn joined_short_runs_match_naive() {
+    let _turn = serial();
+    for (n, m, c) in [
+        (5usize, 7usize, 3usize),
+        (2000, 8, 2),
+        (300, 700, 3),
+        (1, 1, 1),
+    ] {
+        let img = Array::from_vec(data_f32(n * m * c, 3), &[n, m, c]).unwrap();
+        let img_u8 = img.multiply(4.0).unwrap().astype(DType::U8).unwrap();
+        let w = Array::from_vec(data_f32(c, 9), &[c]).unwrap();
+        let pts = Array::from_vec(data_f32(n * c, 5), &[n, 1, c]).unwrap();
+        let cen = Array::from_vec(data_f32(m * c, 6), &[1, m, c]).unwrap();
+        let rev = img.slice(s![..;-1, .., ..]).unwrap();
+        let cases: Vec<(&str, &Array, &Array)> = vec![
+            ("img * w", &img, &w),
+            ("u8 img * w", &img_u8, &w),
+            ("pts - cen", &pts, &cen),
+            ("w - reversed", &w, &rev),
+        ];
+        for (name, x, y) in cases {
+            let got = at_every_level(|| {
+                let r = x.subtract(y).unwrap();
+                bits_f32(&r.to_vec::<f32>().unwrap())
+            });
+            let shape = strider::layout::broadcast_shapes("test", &[x.shape(), y.shape()]).unwrap();
+            let as_f32 = |a: &Array| a.broadcast_to(&shape).unwrap().astype(DType::F32).unwrap();
+            let (xb, yb) = (as_f32(x), as_f32(y));
+            let want: Vec<f32> = common::multi_indices(&shape)
+                .iter()
+                .map(|i| xb.get::<f32>(i).unwrap() - yb.get::<f32>(i).unwrap())
+                .collect();
+            assert_eq!(got, bits_f32(&want), "{name} ({n}, {m}, {c})");
+        }
+    }
+}
+
+/// Reductions over a short last axis (the short walk): arg-reductions, max,
+/// sum, mean and any, with a NaN, on contiguous and reversed inputs and an
+/// empty axis, against a reference that reduces each output's few elements
+/// one by one (sums within a relative bound: the walks add in different
+/// orders).
+#[test]
+fn short_reductions_match_naive() {
+    let _turn = serial();
+    for (n, c) in [(9usize, 2usize), (1000, 3), (70_000, 8), (513, 16), (40, 0)] {
+        let mut v = data_f32(n * c, 21);
+        if n * c > 10 {
+            v[7] = f32::NAN;
+        }
+        let base = Array::from_vec(v, &[n, c]).unwrap();
+        let views = [
+            base.clone(),
+            base.slice(s![..;-1, ..]).unwrap(),
+            base.slice(s![.., ..;-1]).unwrap(),
+        ];
+        for x in &views {
+            let vals = naive::<f32>(x);
+            let rows: Vec<&[f32]> = (0..n).map(|i| &vals[i * c..(i + 1) * c]).collect();
+            let first_extreme = |r: &[f32], max: bool| -> i64 {
+                let mut best = 0;
+                for (i, &v) in r.iter().enumerate() {
+                    if r[best].is_nan() {
+                        break;
+                    }
+                    if v.is_nan() || (max && v > r[best]) || (!max && v < r[best]) {
+                        best = i;
+                    }
+                }
+                best as i64
+            };
+            if c > 0 {
+                let am: Vec<i64> = rows.iter().map(|r| first_extreme(r, false)).collect();
+                assert_eq!(
+                    x.argmin(1isize).unwrap().to_vec::<i64>().unwrap(),
+                    am,
+                    "argmin ({n}, {c})"
+                );
+                let ax: Vec<i64> = rows.iter().map(|r| first_extreme(r, true)).collect();
+                assert_eq!(
+                    x.argmax(1isize).unwrap().to_vec::<i64>().unwrap(),
+                    ax,
+                    "argmax ({n}, {c})"
+                );
+                let mx: Vec<u64> = rows
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .copied()
+                            .fold(r[0], |a, b| {
+                                if a.is_nan() || b.is_nan() {
+                                    f32::NAN
+                                } else {
+                                    a.max(b)
+                                }
+                            })
+                            .to_bits() as u64
+                    })
+                    .collect();
+                let got_mx = bits_f32(&x.max(1isize).unwrap().to_vec::<f32>().unwrap());
+                let canon = |v: Vec<u64>| {
+                    v.into_iter()
+                        .map(|b| {
+                            if f32::from_bits(b as u32).is_nan() {
+                                0x7fc0_0000
+                            } else {
+                                b
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(canon(got_mx), canon(mx), "max ({n}, {c})");
+            }
+            let sums = x.sum(1isize).unwrap().to_vec::<f32>().unwrap();
+            let means = x.mean(1isize).unwrap().to_vec::<f32>().unwrap();
+            for (i, r) in rows.iter().enumerate() {
+                let exact: f64 = r.iter().map(|&v| v as f64).sum();
+                let tol = 1e-5 * r.iter().map(|v| v.abs() as f64).sum::<f64>() + 1e-30;
+                if exact.is_nan() {
+                    assert!(
+                        sums[i].is_nan() && means[i].is_nan(),
+                        "NaN row {i} ({n}, {c})"
+                    );
+                    continue;
+                }
+                assert!(
+                    (sums[i] as f64 - exact).abs() <= tol,
+                    "sum row {i} ({n}, {c}): {} vs {exact}",
+                    sums[i]
+                );
+                if c > 0 {
+                    let m = exact / c as f64;
+                    assert!(
+                        (means[i] as f64 - m).abs() <= tol,
+                        "mean row {i} ({n}, {c})"
+                    );
+                } else {
+                    assert!(means[i].is_nan(), "mean of nothing ({n}, {c})");
+                }
+            }
+            let any = x.any(1isize).unwrap().to_vec::<bool>().unwrap();
+            let want_any: Vec<bool> = rows.iter().map(|r| r.iter().any(|&v| v != 0.0)).collect();
+            assert_eq!(any, want_any, "any ({n}, {c})");
         }
     }
 }

@@ -235,7 +235,7 @@ impl Array {
             // SAFETY: `v` is a plain element (no padding, every dtype's
             // representation is its bytes); read as bytes for its size.
             let one = unsafe {
-                std::slice::from_raw_parts(&v as *const T as *const u8, std::mem::size_of::<T>())
+                std::slice::from_raw_parts((&v as *const T).cast::<u8>(), std::mem::size_of::<T>())
             };
             for _ in 0..per_row {
                 bytes.extend_from_slice(one);

@@ -860,8 +860,19 @@ impl Array {
             s.require_cpu(op)?;
             s.require_not_lent(op)?;
         }
-        let bufs: Vec<&Buffer> = srcs.iter().map(|s| &*s.buf).collect();
-        let mut locks = LockSet::new(Some(&self.buf), &bufs).ok_or_else(|| Error::Device {
+        // Up to four sources are listed on the stack (every kernel's case).
+        let mut few: [&Buffer; 4] = [&self.buf; 4];
+        let many: Vec<&Buffer>;
+        let bufs: &[&Buffer] = if srcs.len() <= few.len() {
+            for (b, s) in few.iter_mut().zip(srcs) {
+                *b = &s.buf;
+            }
+            &few[..srcs.len()]
+        } else {
+            many = srcs.iter().map(|s| &*s.buf).collect();
+            &many
+        };
+        let mut locks = LockSet::new(Some(&self.buf), bufs).ok_or_else(|| Error::Device {
             op,
             reason: "an operand is not in host memory".into(),
         })?;

@@ -91,10 +91,69 @@ pub(crate) unsafe fn load<T: Element>(src: *const u8, dtype: DType, stride: isiz
             );
             return;
         }
+        match dtype {
+            DType::F32 if float_to_narrow::<f32, T>(src as *const f32, stride, dst) => return,
+            DType::F64 if float_to_narrow::<f64, T>(src as *const f64, stride, dst) => return,
+            // Integers of at most 32 bits to f32 or f64 through f64: exact
+            // on the way in, one rounding on the way out (the same value as
+            // the cast rule's route through i64 or u64, whose conversion
+            // to f32 has no vector instruction before AVX-512).
+            d if d.is_integer()
+                && d.itemsize() <= 4
+                && matches!(T::DTYPE, DType::F32 | DType::F64) =>
+            {
+                crate::dispatch_dtype!(d, S => map1(
+                    dst.as_mut_ptr(),
+                    src as *const S,
+                    [1, stride],
+                    n,
+                    &|x: S| T::from_f64(x.to_f64())
+                ));
+                return;
+            }
+            _ => {}
+        }
         crate::dispatch_dtype!(dtype, S => {
             map1(dst.as_mut_ptr(), src as *const S, [1, stride], n, &|x: S| x.cast::<T>())
         })
     }
+}
+
+/// Floats to an integer dtype of at most 32 bits, when every value of the
+/// run lies inside i32's range: truncated through i32 (a vectorised
+/// conversion; NumPy's cast rule goes through i64, and both wrap to the
+/// same narrow value for such inputs). Returns `false`, having written
+/// nothing, when `T` is not such a dtype or some value is not in range
+/// (NaN, an infinity, |v| >= 2^31): the general conversion handles it.
+///
+/// # Safety
+/// `src` must point at `dst.len()` readable elements at `stride`.
+#[inline]
+unsafe fn float_to_narrow<S: Element, T: Element>(
+    src: *const S,
+    stride: isize,
+    dst: &mut [T],
+) -> bool {
+    if !T::DTYPE.is_integer() || T::DTYPE.itemsize() > 4 {
+        return false;
+    }
+    let n = dst.len();
+    const LIMIT: f64 = 2_147_483_648.0;
+    let mut in_range = true;
+    for i in 0..n as isize {
+        // SAFETY: the function's contract.
+        let v = unsafe { *src.offset(i * stride) }.to_f64();
+        in_range &= v.abs() < LIMIT;
+    }
+    if in_range {
+        // SAFETY: the function's contract.
+        unsafe {
+            map1(dst.as_mut_ptr(), src, [1, stride], n, &|x: S| {
+                T::from_i64((x.to_f64() as i32) as i64)
+            })
+        };
+    }
+    in_range
 }
 
 /// Writes `src` to `dst` (dtype `dtype`, element stride `stride`), converting

@@ -303,6 +303,12 @@ pub(crate) unsafe fn ternary<T: Element, O: Element, F>(
     // SAFETY: forwarded contract.
     unsafe {
         drive(shape, [out, a, b, c], |p, s, n| {
+            // One contiguous operand and two repeated ones of the loop
+            // dtype (`clip` by two scalars): one pass, no blocks.
+            if dts == [O::DTYPE, T::DTYPE, T::DTYPE, T::DTYPE] && s == [1, 1, 0, 0] {
+                let (y, z) = (*(p[2] as *const T), *(p[3] as *const T));
+                return map1(p[0] as *mut O, p[1] as *const T, [1, 1], n, &|x| f(x, y, z));
+            }
             let mut ab = [T::ZERO; BLOCK];
             let mut bb = [T::ZERO; BLOCK];
             let mut cb = [T::ZERO; BLOCK];

@@ -106,16 +106,50 @@ crate::multiversion! {
     /// # Safety
     /// None beyond the types; `unsafe` only for the macro's shape.
     unsafe fn sum_rows<T, A>(accs: &mut [(A, A)], rows: &[&[T]]) where [T: Element, A: Math] {
-        let mut tmp = [A::ZERO; COLUMNS];
-        let tmp = &mut tmp[..accs.len()];
-        for row in rows {
-            for (t, x) in tmp.iter_mut().zip(row.iter()) {
-                *t = A::add(*t, x.cast::<A>());
+        // The partial sums live on the stack; a small buffer for the short
+        // walk's few hundred columns, so that zeroing it costs little, and
+        // a whole column block otherwise (rows are read once, in long runs).
+        if accs.len() <= SUM_GROUP {
+            let mut tmp = [A::ZERO; SUM_GROUP];
+            add_rows(&mut tmp[..accs.len()], accs, rows)
+        } else {
+            let mut tmp = [A::ZERO; COLUMNS];
+            add_rows(&mut tmp[..accs.len()], accs, rows)
+        }
+    }
+}
+
+/// The body of `sum_rows`: plain column sums of the rows into `tmp`
+/// (zeroed, one per column), then Kahan-added into `accs`.
+#[inline(always)]
+fn add_rows<T: Element, A: Math>(tmp: &mut [A], accs: &mut [(A, A)], rows: &[&[T]]) {
+    for row in rows {
+        for (t, x) in tmp.iter_mut().zip(row.iter()) {
+            *t = A::add(*t, x.cast::<A>());
+        }
+    }
+    for (acc, &t) in accs.iter_mut().zip(tmp.iter()) {
+        kahan_add(acc, t);
+    }
+}
+
+crate::multiversion! {
+    /// The first position of `xs` whose element satisfies `eq(x, m)`
+    /// (`usize::MAX` for none): sixteen elements at a time, each group
+    /// tested with vectorised compares before it is searched.
+    ///
+    /// # Safety
+    /// None beyond the types; `unsafe` only for the macro's shape.
+    unsafe fn first_match<T, P>(xs: &[T], m: T, eq: P) -> usize where [T: Math, P: Fn(T, T) -> bool] {
+        let mut chunks = xs.chunks_exact(ARG_LANES);
+        let mut base = 0;
+        for c in &mut chunks {
+            if c.iter().fold(false, |hit, &x| hit | eq(x, m)) {
+                return base + c.iter().position(|&x| eq(x, m)).unwrap_or(0);
             }
+            base += ARG_LANES;
         }
-        for (acc, &t) in accs.iter_mut().zip(tmp.iter()) {
-            kahan_add(acc, t);
-        }
+        chunks.remainder().iter().position(|&x| eq(x, m)).map_or(usize::MAX, |i| base + i)
     }
 }
 
@@ -130,6 +164,8 @@ fn kahan_merge<A: Math>(acc: &mut (A, A), later: (A, A)) {
 const LEAF: usize = 256;
 /// Interleaved accumulators in a leaf.
 const LANES: usize = 16;
+/// Columns up to which `sum_rows` keeps its partial sums in a small buffer.
+const SUM_GROUP: usize = 512;
 /// Columns per block in the row walk.
 const COLUMNS: usize = 4096;
 /// Rows summed plainly before their sums join the Kahan accumulators.
@@ -208,8 +244,14 @@ crate::multiversion! {
 /// Pairwise sum of `xs` converted to `A` (see the module doc); half
 /// precision inputs are widened to f32 a block at a time.
 pub(crate) fn pairwise<T: Element, A: Math>(xs: &[T]) -> A {
+    let half = matches!(T::DTYPE, DType::F16 | DType::BF16);
+    if !half && xs.len() <= LEAF {
+        // One leaf: the cascade would hand it back as it is.
+        // SAFETY: no contract beyond the types.
+        return unsafe { leaf_sum::<T, A>(xs) };
+    }
     let mut c = Cascade::<A>::new();
-    if matches!(T::DTYPE, DType::F16 | DType::BF16) {
+    if half {
         let mut buf = [A::ZERO; BLOCK];
         for block in xs.chunks(BLOCK) {
             // SAFETY: `block` is a slice of `T` of the dtype named.
@@ -390,7 +432,7 @@ crate::multiversion! {
                 let (x, m) = (c[k], lanes[k]);
                 let better = if B::ON { x > m } else { x < m };
                 lanes[k] = if better { x } else { m };
-                nan[k] |= x != x;
+                nan[k] |= T::is_nan(x);
             }
         }
         let mut best = lanes[0];
@@ -398,7 +440,7 @@ crate::multiversion! {
         for &x in lanes[1..].iter().chain(chunks.remainder()) {
             let better = if B::ON { x > best } else { x < best };
             best = if better { x } else { best };
-            any_nan |= x != x;
+            any_nan |= T::is_nan(x);
         }
         (best, any_nan)
     }
@@ -451,15 +493,16 @@ impl<T: Math, const MAX: bool> Reducer<T> for ArgExtreme<MAX> {
                     block_extreme(blk, Off)
                 }
             };
+            // SAFETY (both): no contract beyond the types.
             let first = if nan {
-                blk.iter().position(|&x| T::is_nan(x))
+                unsafe { first_match(blk, m, |x: T, _: T| T::is_nan(x)) }
             } else if acc.1 == NO_INDEX || Self::beats(m, acc.0) {
-                blk.iter().position(|&x| x == m)
+                unsafe { first_match(blk, m, |x: T, m: T| x == m) }
             } else {
-                None
+                usize::MAX
             };
-            if let Some(i) = first {
-                *acc = (blk[i], start + b * ARG_BLOCK + i);
+            if first != usize::MAX {
+                *acc = (blk[first], start + b * ARG_BLOCK + first);
             }
         }
     }
@@ -566,7 +609,9 @@ unsafe fn for_each_chunk<T: Element>(
         return;
     }
     let (len, stride) = (axes.shape[nd - 1], axes.strides[nd - 1]);
-    let mut buf = [T::ZERO; CHUNK];
+    // The gather buffer, set up by the first strided run only (4 KiB of
+    // zeroing per output was most of a small reduction's time).
+    let mut buf: Option<[T; CHUNK]> = None;
     let mut run = 0;
     // The runs start at the offsets of the axes before the last.
     crate::layout::for_each_offset(&axes.shape[..nd - 1], &axes.strides[..nd - 1], |pos| {
@@ -576,6 +621,9 @@ unsafe fn for_each_chunk<T: Element>(
             // SAFETY: a contiguous run of `len` elements, only read.
             f(unsafe { std::slice::from_raw_parts(p, len) }, run * len);
         } else {
+            // Lazily: a 4 KiB array built per run is what this avoids.
+            #[allow(clippy::unnecessary_lazy_evaluations)]
+            let buf = buf.get_or_insert_with(|| [T::ZERO; CHUNK]);
             let mut start = 0;
             while start < len {
                 let m = CHUNK.min(len - start);
@@ -698,8 +746,12 @@ pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
             }
             return;
         }
+        let short = (axes.shape.len() == 1 && count <= SHORT_REDUCED).then(|| axes.strides[0]);
         drive_work(outer_shape, [out, input], count.max(1), |p, s, n| {
             let (o, x) = (p[0] as *mut R::Out, p[1] as *const T);
+            if let (Some(step), true) = (short, n >= 8) {
+                return short_outputs(o, x, s, n, count, step, r);
+            }
             for i in 0..n as isize {
                 let mut acc = r.init();
                 for_each_chunk(x.offset(i * s[1]), axes, |xs, start| {
@@ -708,6 +760,52 @@ pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
                 *o.offset(i * s[0]) = r.finish(acc, count);
             }
         })
+    }
+}
+
+/// Reduced axes at most this long take the short walk ([`short_outputs`]).
+const SHORT_REDUCED: usize = 16;
+/// Outputs per block of the short walk.
+const SHORT_BLOCK: usize = 256;
+
+/// The short walk: `n` outputs (output stride `s[0]`, input stride `s[1]`)
+/// that each reduce `count` elements `step` apart, a few at most (`sum(2)`
+/// of 2-D points, of RGB pixels; `argmin(1)` over k = 8 distances). Per
+/// block of [`SHORT_BLOCK`] outputs, the `k`-th reduced element of every
+/// output is gathered into row `k` of a small buffer, and the rows go to
+/// [`Reducer::rows`] (the row walk's vectorised column loops), instead of
+/// one accumulator set up and finished per handful of elements.
+///
+/// # Safety
+/// As [`reduce`]: `o` and `x` address the outputs and their reduced runs.
+unsafe fn short_outputs<T: Element, R: Reducer<T>>(
+    o: *mut R::Out,
+    x: *const T,
+    s: [isize; 2],
+    n: usize,
+    count: usize,
+    step: isize,
+    r: &R,
+) {
+    let mut cols = vec![T::ZERO; count * SHORT_BLOCK];
+    let mut accs = [r.init(); SHORT_BLOCK];
+    let mut i0 = 0usize;
+    while i0 < n {
+        let b = SHORT_BLOCK.min(n - i0);
+        for (k, col) in cols.chunks_exact_mut(SHORT_BLOCK).enumerate() {
+            for (j, c) in col[..b].iter_mut().enumerate() {
+                // SAFETY: element `k` of output `i0 + j`'s reduced run.
+                *c = unsafe { *x.offset((i0 + j) as isize * s[1] + k as isize * step) };
+            }
+        }
+        accs[..b].fill(r.init());
+        let rows: Vec<&[T]> = cols.chunks_exact(SHORT_BLOCK).map(|c| &c[..b]).collect();
+        r.rows(&mut accs[..b], &rows, 0);
+        for (j, &acc) in accs[..b].iter().enumerate() {
+            // SAFETY: output `i0 + j` of this run.
+            unsafe { *o.offset((i0 + j) as isize * s[0]) = r.finish(acc, count) };
+        }
+        i0 += b;
     }
 }
 

@@ -10,6 +10,7 @@ use crate::layout::order::ufunc_output_layout;
 use crate::layout::{broadcast_shapes, Layout};
 use crate::scalar::{int_fits, operand_array, operand_dtypes, Operand, Scalar};
 use crate::storage::LockSet;
+use std::borrow::Cow;
 
 /// Turns a weak scalar into a 0-d array of the dtype it takes against
 /// `other` (NEP 50), checked to fit that dtype.
@@ -21,9 +22,9 @@ pub(crate) fn scalar_array(op: &'static str, s: Scalar, other: DType) -> Result<
 /// A binary op's operands resolved for its kernel: both as arrays (weak
 /// scalars as 0-d arrays of the loop dtype, checked against it), the loop
 /// dtype and the result dtype.
-pub(crate) struct Resolved {
-    pub(crate) a: Array,
-    pub(crate) b: Array,
+pub(crate) struct Resolved<'o> {
+    pub(crate) a: Cow<'o, Array>,
+    pub(crate) b: Cow<'o, Array>,
     pub(crate) loop_dtype: DType,
     pub(crate) out_dtype: DType,
 }
@@ -33,7 +34,11 @@ pub(crate) struct Resolved {
 /// 50); then each scalar becomes an array of the loop dtype, so a Python
 /// int is checked against the dtype the op computes in (`uint8_array / -1`
 /// computes in float64; `bool_array | 2**63` does not fit int64).
-pub(crate) fn resolve_pair(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Resolved> {
+pub(crate) fn resolve_pair<'o>(
+    op: BinaryOp,
+    x: Operand<'o>,
+    y: Operand<'o>,
+) -> Result<Resolved<'o>> {
     let dts = operand_dtypes(&[x, y]);
     let (loop_dtype, out_dtype) = op.types(dts[0], dts[1])?;
     Ok(Resolved {
@@ -128,29 +133,43 @@ pub(crate) fn operand_device(
     operands: &[Operand<'_>],
     out: Option<&Array>,
 ) -> Result<crate::Device> {
-    let mut devices: Vec<crate::Device> = operands
-        .iter()
-        .filter_map(|o| o.array().map(Array::device))
-        .collect();
-    if let Some(o) = out {
-        devices.push(o.device());
+    let arrays = || operands.iter().filter_map(|o| o.array()).chain(out);
+    // All on the CPU (the common case): no device list to build.
+    if arrays().all(|a| a.device().is_cpu()) {
+        return Ok(crate::Device::Cpu);
     }
+    let devices: Vec<crate::Device> = arrays().map(Array::device).collect();
     crate::Device::common(op, &devices)
 }
 
 /// Returns `src` itself when it cannot disturb a kernel writing `dst`, or a
 /// private copy of it when it overlaps `dst` other than element for element
 /// (recorded as an implicit copy).
-pub(crate) fn guard_overlap(op: &'static str, dst: &Array, src: &Array) -> Result<Array> {
+pub(crate) fn guard_overlap<'s>(
+    op: &'static str,
+    dst: &Array,
+    src: &'s Array,
+) -> Result<Cow<'s, Array>> {
     if src.buffer_id() != dst.buffer_id() {
-        return Ok(src.clone());
+        return Ok(Cow::Borrowed(src));
     }
     let same = src.layout().offset() == dst.layout().offset()
         && src.layout().broadcast_strides(dst.shape()) == dst.layout().strides();
     if same || !src.shares_memory(dst) {
-        return Ok(src.clone());
+        return Ok(Cow::Borrowed(src));
     }
     src.copy_implicit(op, "the source overlaps the destination")
+        .map(Cow::Owned)
+}
+
+/// `a`'s strides broadcast to `shape`: its own when the shapes agree (no
+/// allocation on the common path).
+pub(crate) fn broadcast_strides_of<'s>(a: &'s Array, shape: &[usize]) -> Cow<'s, [isize]> {
+    if a.shape() == shape {
+        Cow::Borrowed(a.layout().strides())
+    } else {
+        Cow::Owned(a.layout().broadcast_strides(shape))
+    }
 }
 
 /// Runs `op` over `a` and `b` (broadcast to `out`'s shape) into `out`,
@@ -160,13 +179,13 @@ fn run_binary(op: BinaryOp, loop_dtype: DType, a: &Array, b: &Array, out: &Array
     if out.gpu_buffer().is_some() {
         return super::gpu::binary(op, loop_dtype, a, b, out);
     }
-    let sa = a.layout().broadcast_strides(out.shape());
-    let sb = b.layout().broadcast_strides(out.shape());
-    let so = out.layout().strides().to_vec();
+    let sa = broadcast_strides_of(a, out.shape());
+    let sb = broadcast_strides_of(b, out.shape());
+    let so = out.layout().strides();
     out.with_locks(op.name(), &[a, b], |locks: &mut LockSet<'_>| {
         let run = BinaryRun {
             shape: out.shape(),
-            out: out.raw(locks, &so),
+            out: out.raw(locks, so),
             a: a.raw(locks, &sa),
             b: b.raw(locks, &sb),
             round_to: super::half_rounding(loop_dtype, out.dtype()),
@@ -242,6 +261,11 @@ impl Array {
 /// As [`Array::binary`].
 pub fn binary_operands(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Array> {
     let name = op.name();
+    if let (Operand::Array(a), Operand::Array(b)) = (x, y) {
+        if let Some(out) = same_layout_fast(op, a, b)? {
+            return Ok(out);
+        }
+    }
     let (x, y) = (truth_scalar(op, x), truth_scalar(op, y));
     let device = operand_device(name, &[x, y], None)?;
     if let Some((arr, answer)) = out_of_range_comparison(op, x, y) {
@@ -274,6 +298,36 @@ pub fn binary_operands(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<A
     )?;
     run_binary(op, loop_dtype, &a, &b, &out)?;
     Ok(out)
+}
+
+/// The most common call, taken without the general path's steps: two host
+/// arrays of one dtype and one non-empty shape, both C-contiguous, and an op
+/// with no special case (every special case needs a scalar, mixed dtypes
+/// or `power`). The result is what the general path gives (NumPy's layout
+/// for such operands is C order), with no list of devices, no promotion
+/// table, no broadcast shape or strides built. `None` when the call is not
+/// this case.
+fn same_layout_fast(op: BinaryOp, a: &Array, b: &Array) -> Result<Option<Array>> {
+    let plain = a.dtype() == b.dtype()
+        && op != BinaryOp::Power
+        && a.shape() == b.shape()
+        && a.size() > 0
+        && a.device().is_cpu()
+        && b.device().is_cpu()
+        && a.is_c_contiguous()
+        && b.is_c_contiguous();
+    if !plain {
+        return Ok(None);
+    }
+    let (loop_dtype, out_dtype) = op.types(a.dtype(), b.dtype())?;
+    let layout = Layout::contiguous(op.name(), a.shape(), crate::Order::C)?;
+    debug_assert_eq!(
+        layout,
+        ufunc_output_layout(a.shape(), &[a.layout(), b.layout()], &[false, false])
+    );
+    let out = Array::alloc_on(&crate::Device::Cpu, op.name(), layout, out_dtype)?;
+    run_binary(op, loop_dtype, a, b, &out)?;
+    Ok(Some(out))
 }
 
 /// Checks that a result of dtype `res_dtype` computed from operands of

@@ -64,7 +64,8 @@ pub fn where_<'a, 'b>(
     let (x, y) = (x.into(), y.into());
     let device = super::binary::operand_device(op, &[Operand::Array(cond), x, y], None)?;
     let dtype = promoted(&[x, y]);
-    let (x, y) = (&operand_array(op, x, dtype)?, &operand_array(op, y, dtype)?);
+    let (x, y) = (operand_array(op, x, dtype)?, operand_array(op, y, dtype)?);
+    let (x, y): (&Array, &Array) = (&x, &y);
     let shape = broadcast_shapes(op, &[cond.shape(), x.shape(), y.shape()])?;
     let out = Array::alloc_on(
         &device,
@@ -142,7 +143,7 @@ impl Array {
                 Operand::Scalar(s) => Operand::Scalar(clip_bound(s, dtype)?),
                 a => a,
             };
-            operand_array(op, o, dtype)
+            operand_array(op, o, dtype).map(std::borrow::Cow::into_owned)
         };
         let v = [self.clone(), bound(lo)?, bound(hi)?];
         let shape = broadcast_shapes(op, &[v[0].shape(), v[1].shape(), v[2].shape()])?;

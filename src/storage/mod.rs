@@ -579,32 +579,77 @@ impl Drop for TurnGuard<'_> {
 /// buffer-id order so concurrent kernels cannot deadlock.
 pub(crate) struct LockSet<'a> {
     write: Option<(u64, RwLockWriteGuard<'a, CpuData>)>,
-    reads: Vec<(u64, RwLockReadGuard<'a, CpuData>)>,
+    /// The first read guards, held inline (no allocation for a kernel's
+    /// usual two or three operands).
+    reads: [Option<(u64, RwLockReadGuard<'a, CpuData>)>; INLINE_READS],
+    /// Read guards beyond [`INLINE_READS`].
+    more_reads: Vec<(u64, RwLockReadGuard<'a, CpuData>)>,
 }
+
+/// Read guards a [`LockSet`] holds without allocating.
+const INLINE_READS: usize = 4;
 
 impl<'a> LockSet<'a> {
     /// Locks `dst` (if any) for writing and each of `srcs` for reading.
     /// Returns `None` if a buffer is not on the CPU.
     pub(crate) fn new(dst: Option<&'a Buffer>, srcs: &[&'a Buffer]) -> Option<LockSet<'a>> {
-        let mut all: Vec<(&'a Buffer, bool)> = Vec::with_capacity(srcs.len() + 1);
+        // The distinct buffers, on the stack for a kernel's usual handful.
+        let mut few: [Option<(&'a Buffer, bool)>; INLINE_READS + 1] = [None; INLINE_READS + 1];
+        let mut many: Vec<(&'a Buffer, bool)> = Vec::new();
+        let mut count = 0usize;
+        let mut add = |b: &'a Buffer, write: bool, few: &mut [Option<(&'a Buffer, bool)>]| {
+            let seen = few[..count.min(few.len())]
+                .iter()
+                .flatten()
+                .chain(many.iter())
+                .any(|(x, _)| x.id == b.id);
+            if seen {
+                return;
+            }
+            if count < few.len() {
+                few[count] = Some((b, write));
+            } else {
+                many.push((b, write));
+            }
+            count += 1;
+        };
         if let Some(d) = dst {
-            all.push((d, true));
+            add(d, true, &mut few);
         }
         for s in srcs {
-            if !all.iter().any(|(b, _)| b.id == s.id) {
-                all.push((s, false));
-            }
+            add(s, false, &mut few);
         }
-        all.sort_by_key(|(b, _)| b.id);
+        if count <= few.len() {
+            return Self::lock_sorted(&mut few[..count]);
+        }
+        many.extend(few.iter().flatten().copied());
+        many.sort_by_key(|(b, _)| b.id);
+        Self::lock_in_order(many.into_iter())
+    }
+
+    /// Locks the filled slots, sorted by buffer id.
+    fn lock_sorted(slots: &mut [Option<(&'a Buffer, bool)>]) -> Option<LockSet<'a>> {
+        slots.sort_by_key(|s| s.map(|(b, _)| b.id));
+        Self::lock_in_order(slots.iter().flatten().copied())
+    }
+
+    /// Locks buffers in the given (id) order: the writer for writing, the
+    /// rest for reading.
+    fn lock_in_order(bufs: impl Iterator<Item = (&'a Buffer, bool)>) -> Option<LockSet<'a>> {
         let mut set = LockSet {
             write: None,
-            reads: Vec::with_capacity(all.len()),
+            reads: Default::default(),
+            more_reads: Vec::new(),
         };
-        for (b, is_write) in all {
+        let mut r = 0usize;
+        for (b, is_write) in bufs {
             if is_write {
                 set.write = Some((b.id, b.write()?));
+            } else if r < INLINE_READS {
+                set.reads[r] = Some((b.id, b.read()?));
+                r += 1;
             } else {
-                set.reads.push((b.id, b.read()?));
+                set.more_reads.push((b.id, b.read()?));
             }
         }
         Some(set)
@@ -617,7 +662,7 @@ impl<'a> LockSet<'a> {
                 return g.as_mut_ptr();
             }
         }
-        for (rid, g) in &self.reads {
+        for (rid, g) in self.reads.iter().flatten().chain(&self.more_reads) {
             if *rid == id {
                 // Read-only buffers are only ever read through this pointer.
                 return g.as_ptr() as *mut u8;
