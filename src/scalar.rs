@@ -212,26 +212,23 @@ impl From<half::bf16> for Scalar {
 /// dtype; a weak scalar's [`Scalar::weak_type`] against the promoted dtype
 /// of the array operands (with no arrays, the first scalar takes its
 /// default dtype and the others meet that).
-pub(crate) fn operand_dtypes(operands: &[Operand<'_>]) -> Vec<DType> {
-    let arrays = operands
+pub(crate) fn operand_dtypes<const N: usize>(operands: &[Operand<'_>; N]) -> [DType; N] {
+    let mut against = operands
         .iter()
-        .filter_map(|o| match o {
-            Operand::Array(a) => Some(a.dtype()),
-            Operand::Scalar(_) => None,
-        })
+        .filter_map(|o| o.array().map(Array::dtype))
         .reduce(DType::promote);
-    let mut against = arrays;
-    operands
-        .iter()
-        .map(|o| match o {
+    let mut dts = [DType::Bool; N];
+    for (dt, o) in dts.iter_mut().zip(operands) {
+        *dt = match o {
             Operand::Array(a) => a.dtype(),
             Operand::Scalar(s) => {
-                let dt = against.map_or(s.default_dtype(), |d| s.weak_type(d));
-                against.get_or_insert(dt);
-                dt
+                let d = against.map_or(s.default_dtype(), |d| s.weak_type(d));
+                against.get_or_insert(d);
+                d
             }
-        })
-        .collect()
+        };
+    }
+    dts
 }
 
 /// An operand as an array for a kernel computing in `loop_dtype`: an array

@@ -400,6 +400,13 @@ fn outcome(r: strider::Result<Array>) -> Result<Seen, String> {
     .map_err(|e| e.to_string())
 }
 
+/// `x[item]` (one array item: the index kernels) gives what the general
+/// walk gives for the same selection.
+fn same_as_general(x: &Array, item: &strider::IndexItem, what: &str) {
+    let fast = outcome(x.index(std::slice::from_ref(item)));
+    assert_eq!(fast, outcome(x.index(&general(item))), "{what}");
+}
+
 /// Masks and index arrays over C-contiguous sources of every dtype, with
 /// odd lengths, rows of several elements, negative and repeated indices,
 /// out-of-bounds indices and mismatched values: the kernels give what the
@@ -429,12 +436,10 @@ fn index_kernels_match_the_general_walk() {
             .map(|_| rng.chance(30))
             .collect();
         let mask = Array::from_vec(m.clone(), &shape[..k]).unwrap();
-        let item = IndexItem::from(&mask);
-        let fast = outcome(x.index(std::slice::from_ref(&item)));
-        assert_eq!(
-            fast,
-            outcome(x.index(&general(&item))),
-            "x[mask] {dt} {shape:?} k={k}"
+        same_as_general(
+            &x,
+            &IndexItem::from(&mask),
+            &format!("x[mask] {dt} {shape:?} k={k}"),
         );
         // Indices in -n..n plus, sometimes, one out of bounds.
         let n = shape[0] as i64;
@@ -455,12 +460,10 @@ fn index_kernels_match_the_general_walk() {
                 .unwrap()
                 .astype(idt)
                 .unwrap();
-            let item = IndexItem::from(&ia);
-            let fast = outcome(x.index(std::slice::from_ref(&item)));
-            assert_eq!(
-                fast,
-                outcome(x.index(&general(&item))),
-                "x[idx] {dt} {shape:?} {idt}"
+            same_as_general(
+                &x,
+                &IndexItem::from(&ia),
+                &format!("x[idx] {dt} {shape:?} {idt}"),
             );
         }
         // Assignments: a scalar, a value of the full selected shape, a

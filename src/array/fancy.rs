@@ -275,9 +275,7 @@ impl Array {
                     let n = shape[axis] as i64;
                     let v = *i as i64;
                     if v < -n || v >= n {
-                        return Err(index_err(format!(
-                            "index {v} is out of bounds for axis {axis} with size {n}"
-                        )));
+                        return Err(out_of_bounds(op, shape, v, axis, n));
                     }
                     expanded.push(Expanded::Adv(vec![v], Layout::scalar(0)));
                     axis += 1;
@@ -470,10 +468,7 @@ impl FancyIndex {
                 }
                 let mut v = vals[at as usize];
                 if v < -n || v >= n {
-                    return Err(self.index_err(
-                        op,
-                        format!("index {v} is out of bounds for axis {ax} with size {n}"),
-                    ));
+                    return Err(out_of_bounds(op, &self.src_shape, v, ax, n));
                 }
                 if v < 0 {
                     v += n;
@@ -496,6 +491,22 @@ impl FancyIndex {
             b_pos,
             sub_axes,
         })
+    }
+}
+
+/// NumPy's `IndexError` for index `v` outside axis `axis` (of length `n`)
+/// when indexing an array of `shape`.
+pub(super) fn out_of_bounds(
+    op: &'static str,
+    shape: &[usize],
+    v: i64,
+    axis: usize,
+    n: i64,
+) -> Error {
+    Error::Index {
+        op,
+        shape: shape.to_vec(),
+        reason: format!("index {v} is out of bounds for axis {axis} with size {n}"),
     }
 }
 

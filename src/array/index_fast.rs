@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::layout::order::fancy_output_layout;
 use crate::layout::Layout;
 use crate::scalar::Operand;
+use crate::storage::LockSet;
 
 /// A simple advanced index of a C-contiguous host array.
 enum Simple<'a> {
@@ -76,9 +77,8 @@ fn count_mask(op: &'static str, mask: &Array) -> Result<MaskBlocks> {
     Ok(MaskBlocks::new(m))
 }
 
-/// An index array's values as i64: borrowed from its buffer when it is
-/// int64 (under the lock the caller holds: `ptr` is its buffer), converted
-/// otherwise.
+/// An index array's values as i64: read in place when it is int64 (under
+/// the lock the caller holds), converted otherwise.
 enum Indices {
     Borrowed,
     Owned(Vec<i64>),
@@ -93,16 +93,16 @@ impl Indices {
         })
     }
 
-    /// The values; `ptr` is the locked buffer of `idx`.
+    /// The values of `idx`, whose buffer `locks` holds.
     ///
     /// # Safety
-    /// `ptr` is `idx`'s buffer, locked for reading for the life of the slice.
-    unsafe fn get<'s>(&'s self, idx: &Array, ptr: *const u8) -> &'s [i64] {
+    /// `idx`'s buffer is in `locks` for the life of the slice.
+    unsafe fn get<'s>(&'s self, idx: &Array, locks: &mut LockSet<'_>) -> &'s [i64] {
         match self {
             // SAFETY: a C-contiguous int64 array (the caller's check), in
             // its locked buffer.
             Indices::Borrowed => unsafe {
-                std::slice::from_raw_parts((ptr as *const i64).add(idx.layout.offset()), idx.size())
+                std::slice::from_raw_parts(first(idx, locks) as *const i64, idx.size())
             },
             Indices::Owned(v) => v,
         }
@@ -110,16 +110,9 @@ impl Indices {
 }
 
 impl Array {
-    /// The out-of-bounds error of the general path.
+    /// The general walk's error for index `v` outside axis 0.
     fn take_bounds_error(&self, op: &'static str, v: i64) -> Error {
-        Error::Index {
-            op,
-            shape: self.shape().to_vec(),
-            reason: format!(
-                "index {v} is out of bounds for axis 0 with size {}",
-                self.shape()[0]
-            ),
-        }
+        super::fancy::out_of_bounds(op, self.shape(), v, 0, self.shape()[0] as i64)
     }
 
     /// `x[mask]` or `x[idx]` by the index kernels, or `None` when the index
@@ -148,17 +141,13 @@ impl Array {
         let row = row_bytes(self, k);
         let n = mask.size();
         out.with_locks(op, &[self, mask], |locks| {
-            let d = locks.ptr(out.buffer_id());
-            let s = locks.ptr(self.buffer_id()) as *const u8;
-            let m = locks.ptr(mask.buffer_id()) as *const bool;
             // SAFETY: locks held; `self` is C-contiguous with `n` rows of
             // `row` bytes from its offset, `mask` C-contiguous with `n`
             // entries, `out` new with room for `count` rows; the kernel
             // never writes past a block's counted part.
             unsafe {
-                let m = std::slice::from_raw_parts(m.add(mask.layout.offset()), n);
-                let s = s.add(self.layout.offset() * self.itemsize());
-                indexing::mask_select(d, s, row, m, &blocks);
+                let m = std::slice::from_raw_parts(first(mask, locks) as *const bool, n);
+                indexing::mask_select(first(&out, locks), first(self, locks), row, m, &blocks);
             }
         })?;
         self.record_copy(op, "advanced indexing always copies", false, &out);
@@ -173,20 +162,15 @@ impl Array {
         let out = Array::alloc_on(&crate::Device::Cpu, op, layout, self.dtype())?;
         let (n, row) = (self.shape()[0], row_bytes(self, 1));
         out.with_locks(op, &[self, idx], |locks| {
-            let d = locks.ptr(out.buffer_id());
-            let s = locks.ptr(self.buffer_id()) as *const u8;
             // SAFETY: `idx`'s buffer is locked for the whole closure.
-            let v = unsafe { values.get(idx, locks.ptr(idx.buffer_id())) };
+            let v = unsafe { values.get(idx, locks) };
             if let Some(bad) = indexing::first_out_of_bounds(v, n) {
                 return Err(self.take_bounds_error(op, bad));
             }
             // SAFETY: locks held; indices checked against `-n..n`; `self`
             // is C-contiguous with `n` rows of `row` bytes; `out` is new
             // with one row per index.
-            unsafe {
-                let s = s.add(self.layout.offset() * self.itemsize());
-                indexing::gather(d, s, row, v, n);
-            }
+            unsafe { indexing::gather(first(&out, locks), first(self, locks), row, v, n) };
             Ok(())
         })??;
         self.record_copy(op, "advanced indexing always copies", false, &out);
@@ -210,19 +194,46 @@ impl Array {
         {
             return Ok(None);
         }
-        let (mask, idx) = match simple(self, items) {
-            Some(Simple::Mask(mask)) if !shares(mask) => (Some(mask), None),
-            Some(Simple::Take(idx)) if !shares(idx) => (None, Some(idx)),
-            _ => return Ok(None),
+        let form = match simple(self, items) {
+            Some(Simple::Mask(a) | Simple::Take(a)) if shares(a) => return Ok(None),
+            Some(form) => form,
+            None => return Ok(None),
         };
         // The simple forms pass every check of the index items, so the
         // value's checks come next, as on the general path.
         let value = super::assign::value_array(op, value, self)?;
-        match (mask, idx) {
-            (Some(mask), _) => self.mask_assign(op, mask, &value),
-            (_, Some(idx)) => self.scatter_rows(op, idx, &value),
-            _ => Ok(None),
+        match form {
+            Simple::Mask(mask) => self.mask_assign(op, mask, &value),
+            Simple::Take(idx) => self.scatter_rows(op, idx, &value),
         }
+    }
+
+    /// `value` fitted to the rows of a fast assignment: `b_shape` selected
+    /// rows of the axes after the first `k`. `None` (the general walk) unless
+    /// it is one element, which every row gets (cast as assignment casts),
+    /// or exactly the rows themselves in `x`'s dtype and C order.
+    ///
+    /// # Errors
+    /// A value that does not broadcast to the rows (as the general walk).
+    fn value_rows(
+        &self,
+        op: &'static str,
+        value: &Array,
+        b_shape: &[usize],
+        k: usize,
+    ) -> Result<Option<(Array, ValueRows)>> {
+        let mut shape = b_shape.to_vec();
+        shape.extend_from_slice(&self.shape()[k..]);
+        let value = super::assign::fit_value(op, value, &shape)?;
+        let rows = if value.size() == 1 {
+            ValueRows::One(self.value_row(&value, k)?)
+        } else if value.dtype() == self.dtype() && value.is_c_contiguous() && value.shape() == shape
+        {
+            ValueRows::Each
+        } else {
+            return Ok(None);
+        };
+        Ok(Some((value, rows)))
     }
 
     /// One row of `x` filled with the single element of `value`, cast to
@@ -244,43 +255,25 @@ impl Array {
         })
     }
 
-    /// Whether `value` is laid out exactly as the rows it assigns: the
-    /// destination's dtype, C-contiguous, the full result shape.
-    fn value_is_rows(&self, value: &Array, shape: &[usize]) -> bool {
-        value.dtype() == self.dtype() && value.is_c_contiguous() && value.shape() == shape
-    }
-
     fn mask_assign(&self, op: &'static str, mask: &Array, value: &Array) -> Result<Option<()>> {
         let k = mask.ndim();
         let blocks = count_mask(op, mask)?;
-        let mut shape = vec![blocks.total()];
-        shape.extend_from_slice(&self.shape()[k..]);
-        let value = super::assign::fit_value(op, value, &shape)?;
-        let n = mask.size();
-        let row = row_bytes(self, k);
-        let fill = if value.size() == 1 {
-            Some(self.value_row(&value, k)?)
-        } else if self.value_is_rows(&value, &shape) {
-            None
-        } else {
+        let Some((value, rows)) = self.value_rows(op, value, &[blocks.total()], k)? else {
             return Ok(None);
         };
+        let (n, row) = (mask.size(), row_bytes(self, k));
         self.with_locks(op, &[mask, &value], |locks| {
-            let d = locks.ptr(self.buffer_id());
-            let m = locks.ptr(mask.buffer_id()) as *const bool;
-            let v = locks.ptr(value.buffer_id()) as *const u8;
             // SAFETY: locks held; `self` (writeable, checked by `assign`)
             // is C-contiguous with `n` rows of `row` bytes; `mask` has `n`
             // entries; `value` is a distinct buffer holding the counted
             // rows (or one row is passed by value).
             unsafe {
-                let m = std::slice::from_raw_parts(m.add(mask.layout.offset()), n);
-                let d = d.add(self.layout.offset() * self.itemsize());
-                match &fill {
-                    Some(bytes) => indexing::mask_fill(d, m, bytes),
-                    None => {
-                        let v = v.add(value.layout.offset() * value.itemsize());
-                        indexing::mask_expand(d, v, row, m, &blocks)
+                let m = std::slice::from_raw_parts(first(mask, locks) as *const bool, n);
+                let d = first(self, locks);
+                match &rows {
+                    ValueRows::One(bytes) => indexing::mask_fill(d, m, bytes),
+                    ValueRows::Each => {
+                        indexing::mask_expand(d, first(&value, locks), row, m, &blocks)
                     }
                 }
             }
@@ -289,22 +282,14 @@ impl Array {
     }
 
     fn scatter_rows(&self, op: &'static str, idx: &Array, value: &Array) -> Result<Option<()>> {
-        let mut shape = idx.shape().to_vec();
-        shape.extend_from_slice(&self.shape()[1..]);
-        let value = super::assign::fit_value(op, value, &shape)?;
-        let (n, row) = (self.shape()[0], row_bytes(self, 1));
-        let fill = if value.size() == 1 {
-            Some(self.value_row(&value, 1)?)
-        } else if self.value_is_rows(&value, &shape) {
-            None
-        } else {
+        let Some((value, rows)) = self.value_rows(op, value, idx.shape(), 1)? else {
             return Ok(None);
         };
+        let (n, row) = (self.shape()[0], row_bytes(self, 1));
         let values = Indices::of(idx)?;
         self.with_locks(op, &[idx, &value], |locks| {
-            let d = locks.ptr(self.buffer_id());
             // SAFETY: `idx`'s buffer is locked for the whole closure.
-            let ix = unsafe { values.get(idx, locks.ptr(idx.buffer_id())) };
+            let ix = unsafe { values.get(idx, locks) };
             if let Some(bad) = indexing::first_out_of_bounds(ix, n) {
                 return Err(self.take_bounds_error(op, bad));
             }
@@ -312,18 +297,35 @@ impl Array {
             // with `n` rows of `row` bytes; the value rows are a distinct
             // buffer with one row per index (or one row, step 0).
             unsafe {
-                let d = d.add(self.layout.offset() * self.itemsize());
-                match &fill {
-                    Some(bytes) => indexing::scatter(d, n, bytes.as_ptr(), 0, row, ix),
-                    None => {
-                        let v = locks.ptr(value.buffer_id()) as *const u8;
-                        let v = v.add(value.layout.offset() * value.itemsize());
-                        indexing::scatter(d, n, v, 1, row, ix)
-                    }
+                let d = first(self, locks);
+                match &rows {
+                    ValueRows::One(bytes) => indexing::scatter(d, n, bytes.as_ptr(), 0, row, ix),
+                    ValueRows::Each => indexing::scatter(d, n, first(&value, locks), 1, row, ix),
                 }
             }
             Ok(())
         })??;
         Ok(Some(()))
+    }
+}
+
+/// The value of a fast assignment, as the kernels take it.
+enum ValueRows {
+    /// One row, every selected row gets it (its bytes).
+    One(Vec<u8>),
+    /// One row per selected row: the value array itself.
+    Each,
+}
+
+/// The address of `a`'s first element in its locked buffer.
+///
+/// # Safety
+/// `a`'s buffer is in `locks`.
+unsafe fn first(a: &Array, locks: &mut LockSet<'_>) -> *mut u8 {
+    // SAFETY: the offset of an element of `a` is inside its buffer.
+    unsafe {
+        locks
+            .ptr(a.buffer_id())
+            .add(a.layout.offset() * a.itemsize())
     }
 }

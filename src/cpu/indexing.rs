@@ -15,8 +15,9 @@
 //!   without branches on the mask: every row is stored at the next output
 //!   position, and the position moves on only when the entry is set.
 //! - **Mask assignment** of one value selects with the mask in a blend
-//!   (vectorised); of an array of values, expands it as the compress runs
-//!   backwards, block by block with the same offsets.
+//!   (vectorised); of an array of values, expands them: block by block with
+//!   the selection's offsets, the `k`-th value of a block goes to its `k`-th
+//!   set entry.
 //! - **Gather** wraps negative indices without a branch and copies rows,
 //!   threads over the output.
 //! - **Scatter** keeps NumPy's last-write-wins: each thread owns a range of
@@ -26,27 +27,21 @@
 //! Indices are bounds-checked before any kernel here runs
 //! ([`first_out_of_bounds`]).
 
-use super::{for_pieces, threads_above, PAR_THRESHOLD};
+use super::{for_pieces, threads_above, SendPtrs, PAR_THRESHOLD};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Mask entries per block of the mask kernels: counts and offsets are kept
 /// per block, and blocks are the unit of work of the threads.
 const MASK_BLOCK: usize = 1 << 16;
 
-/// Raw pointers that may cross to rayon's threads.
-#[derive(Clone, Copy)]
-struct Ptrs(*mut u8, *const u8);
-// SAFETY: used only inside this module's kernels, while the caller holds
-// the buffers' locks; threads write disjoint rows of the destination.
-unsafe impl Send for Ptrs {}
-// SAFETY: as above.
-unsafe impl Sync for Ptrs {}
-
-impl Ptrs {
-    /// The pointers (a method, so closures capture the whole wrapper).
-    #[inline(always)]
-    fn get(self) -> (*mut u8, *const u8) {
-        (self.0, self.1)
-    }
+/// Runs `f(b, start, part)` for every block `b` of `mask`: `part` is its
+/// entries, the first at `start`. On threads for long masks.
+fn for_mask_blocks(mask: &[bool], f: impl Fn(usize, usize, &[bool]) + Sync + Send) {
+    let threads = threads_above(mask.len(), PAR_THRESHOLD);
+    for_pieces(threads, mask.len().div_ceil(MASK_BLOCK), |b| {
+        let start = b * MASK_BLOCK;
+        f(b, start, &mask[start..(start + MASK_BLOCK).min(mask.len())])
+    });
 }
 
 /// The number of set entries of `mask`.
@@ -69,13 +64,9 @@ impl MaskBlocks {
     /// Counts the set entries of each block (on threads for long masks).
     pub(crate) fn new(mask: &[bool]) -> MaskBlocks {
         let blocks = mask.len().div_ceil(MASK_BLOCK);
-        let counts: Vec<std::sync::atomic::AtomicUsize> = (0..blocks)
-            .map(|_| std::sync::atomic::AtomicUsize::new(0))
-            .collect();
-        let threads = threads_above(mask.len(), PAR_THRESHOLD);
-        for_pieces(threads, blocks, |b| {
-            let part = &mask[b * MASK_BLOCK..((b + 1) * MASK_BLOCK).min(mask.len())];
-            counts[b].store(count_true(part), std::sync::atomic::Ordering::Relaxed);
+        let counts: Vec<AtomicUsize> = (0..blocks).map(|_| AtomicUsize::new(0)).collect();
+        for_mask_blocks(mask, |b, _, part| {
+            counts[b].store(count_true(part), Ordering::Relaxed)
         });
         let mut offsets = Vec::with_capacity(blocks + 1);
         let mut total = 0usize;
@@ -87,13 +78,14 @@ impl MaskBlocks {
         MaskBlocks { offsets }
     }
 
+    /// The output rows of block `b`'s selected entries.
+    fn rows(&self, b: usize) -> std::ops::Range<usize> {
+        self.offsets[b]..self.offsets[b + 1]
+    }
+
     /// The number of set entries.
     pub(crate) fn total(&self) -> usize {
         self.offsets.last().copied().unwrap_or(0)
-    }
-
-    fn blocks(&self) -> usize {
-        self.offsets.len() - 1
     }
 }
 
@@ -151,17 +143,16 @@ pub(crate) unsafe fn mask_select(
         mask: &[bool],
         blocks: &MaskBlocks,
     ) {
-        let p = Ptrs(dst, src);
-        let threads = threads_above(mask.len(), PAR_THRESHOLD);
-        for_pieces(threads, blocks.blocks(), |b| {
-            let (dst, src) = p.get();
-            let start = b * MASK_BLOCK;
-            let part = &mask[start..(start + MASK_BLOCK).min(mask.len())];
-            let (lo, hi) = (blocks.offsets[b], blocks.offsets[b + 1]);
+        let p = SendPtrs([dst, src as *mut u8]);
+        for_mask_blocks(mask, |b, start, part| {
+            let out = blocks.rows(b);
             // SAFETY: rows `start..start + part.len()` of `src` and rows
-            // `lo..hi` of `dst` are in bounds (the function's contract);
-            // `compress` writes below `hi - lo` only.
-            unsafe { compress::<W>(dst.add(lo * row), src.add(start * row), row, part, hi - lo) };
+            // `out` of `dst` are in bounds (the function's contract);
+            // `compress` writes below `out.len()` only.
+            unsafe {
+                let (d, s) = (p.get(0).add(out.start * row), p.get(1).add(start * row));
+                compress::<W>(d, s, row, part, out.len())
+            };
         });
     }
     // SAFETY: forwarded contract.
@@ -211,13 +202,9 @@ unsafe fn compress<W: Copy>(dst: *mut u8, src: *const u8, row: usize, mask: &[bo
 pub(crate) unsafe fn mask_fill(dst: *mut u8, mask: &[bool], value: &[u8]) {
     unsafe fn run<W: Copy>(dst: *mut u8, mask: &[bool], value: &[u8]) {
         let row = value.len();
-        let p = Ptrs(dst, value.as_ptr());
-        let threads = threads_above(mask.len(), PAR_THRESHOLD);
-        let blocks = mask.len().div_ceil(MASK_BLOCK);
-        for_pieces(threads, blocks, |b| {
-            let (dst, v) = p.get();
-            let start = b * MASK_BLOCK;
-            let part = &mask[start..(start + MASK_BLOCK).min(mask.len())];
+        let p = SendPtrs([dst, value.as_ptr() as *mut u8]);
+        for_mask_blocks(mask, |_, start, part| {
+            let (dst, v) = (p.get(0), p.get(1) as *const u8);
             // SAFETY: rows `start..start + part.len()` of `dst` are in
             // bounds and belong to this block only.
             unsafe {
@@ -266,20 +253,16 @@ pub(crate) unsafe fn mask_expand(
         mask: &[bool],
         blocks: &MaskBlocks,
     ) {
-        let p = Ptrs(dst, src);
-        let threads = threads_above(mask.len(), PAR_THRESHOLD);
-        for_pieces(threads, blocks.blocks(), |b| {
-            let (dst, src) = p.get();
-            let start = b * MASK_BLOCK;
-            let part = &mask[start..(start + MASK_BLOCK).min(mask.len())];
-            let (lo, hi) = (blocks.offsets[b], blocks.offsets[b + 1]);
+        let p = SendPtrs([dst, src as *mut u8]);
+        for_mask_blocks(mask, |b, start, part| {
+            let out = blocks.rows(b);
             let mut j = 0usize;
-            // SAFETY: rows of `dst` in this block only; rows `lo + j` of
-            // `src` with `j < hi - lo`.
+            // SAFETY: rows of `dst` in this block only; rows `out.start + j`
+            // of `src` with `j < out.len()`.
             unsafe {
-                let (d, s) = (dst.add(start * row), src.add(lo * row));
+                let (d, s) = (p.get(0).add(start * row), p.get(1).add(out.start * row));
                 for (k, &m) in part.iter().enumerate() {
-                    if j == hi - lo {
+                    if j == out.len() {
                         break;
                     }
                     if m {
@@ -323,12 +306,12 @@ fn wrap(i: i64, n: i64) -> usize {
 /// caller holds the locks.
 pub(crate) unsafe fn gather(dst: *mut u8, src: *const u8, row: usize, idx: &[i64], n: usize) {
     unsafe fn run<W: Copy>(dst: *mut u8, src: *const u8, row: usize, idx: &[i64], n: usize) {
-        let p = Ptrs(dst, src);
+        let p = SendPtrs([dst, src as *mut u8]);
         let m = idx.len();
         let threads = threads_above(m.saturating_mul(row.max(4)) / 4, PAR_THRESHOLD);
         let pieces = if threads > 1 { threads * 4 } else { 1 };
         for_pieces(threads, pieces, |t| {
-            let (dst, src) = p.get();
+            let (dst, src) = (p.get(0), p.get(1) as *const u8);
             let (a, b) = (m * t / pieces, m * (t + 1) / pieces);
             for (k, &i) in idx[a..b].iter().enumerate() {
                 // SAFETY: the index was checked against `-n..n`; output
@@ -364,12 +347,12 @@ pub(crate) unsafe fn scatter(
         row: usize,
         idx: &[i64],
     ) {
-        let p = Ptrs(dst, src);
+        let p = SendPtrs([dst, src as *mut u8]);
         let threads = threads_above(idx.len().saturating_mul(row.max(4)) / 4, PAR_THRESHOLD);
         // Each piece owns destination rows `lo..hi` and reads every index.
         let pieces = threads.min(n.max(1));
         for_pieces(threads, pieces, |t| {
-            let (dst, src) = p.get();
+            let (dst, src) = (p.get(0), p.get(1) as *const u8);
             let (lo, hi) = (n * t / pieces, n * (t + 1) / pieces);
             for (k, &i) in idx.iter().enumerate() {
                 let r = wrap(i, n as i64);

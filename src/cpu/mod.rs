@@ -51,7 +51,7 @@ pub(crate) const PAR_THRESHOLD: usize = 1 << 17;
 pub(crate) const PAR_THRESHOLD_CONTIGUOUS: usize = 1 << 19;
 
 /// Inner runs shorter than this are joined across the next axis when they
-/// can be (see [`joinable`]).
+/// can be (see [`Plan::joinable`]).
 const SHORT_RUN: usize = 64;
 
 /// Elements per joined run.
@@ -83,19 +83,19 @@ pub(crate) struct RawOperand<'a> {
 
 /// Raw pointers that may cross to rayon's threads.
 #[derive(Clone, Copy)]
-struct SendPtrs<const N: usize>([*mut u8; N]);
+pub(crate) struct SendPtrs<const N: usize>(pub(crate) [*mut u8; N]);
 
 impl<const N: usize> SendPtrs<N> {
     /// Pointer `k` (a method, so closures capture the whole `Send` wrapper).
     #[inline(always)]
-    fn get(&self, k: usize) -> *mut u8 {
+    pub(crate) fn get(&self, k: usize) -> *mut u8 {
         self.0[k]
     }
 }
 
-// SAFETY: the pointers are only dereferenced inside `drive`, while the
-// caller holds the buffers' locks, and threads write disjoint elements of
-// operand 0 (invariant 3 of this module).
+// SAFETY: the pointers are only dereferenced inside `drive` and the index
+// kernels, while the caller holds the buffers' locks, and threads write
+// disjoint elements of operand 0 (invariant 3 of this module).
 unsafe impl<const N: usize> Send for SendPtrs<N> {}
 // SAFETY: as above; shared access only reads operands 1.. .
 unsafe impl<const N: usize> Sync for SendPtrs<N> {}
@@ -200,7 +200,7 @@ pub(crate) unsafe fn drive_work<const N: usize, F>(
 }
 
 /// The walk of [`drive`] and [`drive_work`]. `join` allows joining short
-/// runs through tiles ([`joinable`]), which is right only when `inner`
+/// runs through tiles ([`Plan::joinable`]), which is right only when `inner`
 /// reads each operand's elements of the run and nothing beyond them (an
 /// elementwise kernel); a reduction's pointers start runs of further
 /// elements that a tile does not hold.
@@ -276,7 +276,7 @@ unsafe fn drive_walk<const N: usize, F>(
         return;
     }
     let (outer, len) = (plan.outer_size(), plan.inner_len());
-    if let Some(repeat) = join.then(|| joinable::<N>(&plan)).flatten() {
+    if let Some(repeat) = join.then(|| plan.joinable(SHORT_RUN)).flatten() {
         // SAFETY: forwarded contract.
         return unsafe { drive_joined(&plan, bases, sizes, repeat, threads, &inner) };
     }
@@ -308,53 +308,21 @@ unsafe fn drive_walk<const N: usize, F>(
     });
 }
 
-/// Whether the plan's short inner runs can be joined across its
-/// second-innermost axis, and which operands repeat along that axis.
-///
-/// A run shorter than [`SHORT_RUN`] costs more in calls than in work (an
-/// RGB channel axis, 2-D points, k = 8 clusters). Where every operand
-/// either continues along the next axis (`stride == len * inner stride`)
-/// or repeats along it (stride 0: `img * weights[None, None, :]`), joining
-/// `r` consecutive runs gives one run of `r * len` elements: continuing
-/// operands are read in place, a repeating one from a small per-thread
-/// tile holding its run `r` times (NumPy's iterator buffers such operands
-/// the same way). The plan would have merged the axes already if no
-/// operand repeated, so `None` unless one does. Operand 0 (the output)
-/// must continue.
-fn joinable<const N: usize>(plan: &Plan) -> Option<[bool; N]> {
-    let nd = plan.ndim();
-    if nd < 2 || plan.inner_len() >= SHORT_RUN {
-        return None;
-    }
-    let len = plan.inner_len() as isize;
-    let mut repeat = [false; N];
-    for (k, rep) in repeat.iter_mut().enumerate() {
-        let s = plan.strides(k);
-        let (next, inner) = (s[nd - 2], s[nd - 1]);
-        if next == len * inner {
-            continue;
-        }
-        if next == 0 && k > 0 {
-            *rep = true;
-            continue;
-        }
-        return None;
-    }
-    repeat.iter().any(|&r| r).then_some(repeat)
-}
-
-/// The joined walk of [`joinable`] plans: blocks of up to
+/// The joined walk of plans whose short runs join across the next axis
+/// ([`Plan::joinable`]; `repeat` is its mask): blocks of up to
 /// [`JOINED_RUN`] / `len` runs of the second-innermost axis, each handed to
-/// `inner` as one run; blocks split over threads.
+/// `inner` as one run, the repeating operands read from per-thread tiles
+/// that hold their run `r` times (NumPy's iterator buffers such operands
+/// the same way). Blocks split over threads.
 ///
 /// # Safety
 /// As [`drive`]; `bases` and `sizes` are the operands' base pointers and
-/// item sizes; `repeat` comes from [`joinable`] for this plan.
+/// item sizes.
 unsafe fn drive_joined<const N: usize, F>(
     plan: &Plan,
     bases: SendPtrs<N>,
     sizes: [isize; N],
-    repeat: [bool; N],
+    repeat: u64,
     threads: usize,
     inner: &F,
 ) where
@@ -365,70 +333,77 @@ unsafe fn drive_joined<const N: usize, F>(
     let per = (JOINED_RUN / len).clamp(1, m1);
     let blocks_per_row = m1.div_ceil(per);
     let units = plan.outer_size() / m1 * blocks_per_row;
-    let pos = |u: usize| (u / blocks_per_row) * m1 + (u % blocks_per_row) * per;
-    let mut steps = [0isize; N];
-    for (k, st) in steps.iter_mut().enumerate() {
-        *st = if repeat[k] { 1 } else { plan.inner_stride(k) };
-    }
+    let repeats = |k: usize| repeat & (1 << k) != 0;
+    let steps: [isize; N] =
+        std::array::from_fn(|k| if repeats(k) { 1 } else { plan.inner_stride(k) });
     let pieces = if threads > 1 {
         (threads * 4).min(units)
     } else {
         1
     };
     for_pieces(threads, pieces, |i| {
-        let (u0, u1) = (units * i / pieces, units * (i + 1) / pieces);
-        if u0 >= u1 {
-            return;
-        }
-        let end = pos(u1 - 1) + per.min(m1 - pos(u1 - 1) % m1);
         // Tiles of the repeating operands (u64 words: aligned for every
         // dtype), and the run each one holds.
         let mut tiles: [Vec<u64>; N] = std::array::from_fn(|_| Vec::new());
         let mut held: [(*const u8, usize); N] = [(std::ptr::null(), 0); N];
-        let mut p = pos(u0);
-        plan.for_each_outer(pos(u0), end, |offs| {
-            let at = p % m1;
-            p += 1;
-            if at % per != 0 {
-                return;
-            }
+        let mut offs = [0isize; N];
+        let mut idx = vec![0isize; nd - 1];
+        for u in units * i / pieces..units * (i + 1) / pieces {
+            let at = (u % blocks_per_row) * per;
             let r = per.min(m1 - at);
+            plan.outer_position((u / blocks_per_row) * m1 + at, &mut offs, &mut idx);
             let mut ptrs = [std::ptr::null_mut::<u8>(); N];
             for k in 0..N {
                 // SAFETY: `offs[k]` is the offset of the run's first
                 // element in operand k's layout (invariant 2).
                 let src = unsafe { bases.get(k).offset(offs[k] * sizes[k]) };
-                if !repeat[k] {
+                if !repeats(k) {
                     ptrs[k] = src;
                     continue;
                 }
-                let item = sizes[k] as usize;
                 if held[k] != (src as *const u8, r) {
-                    let bytes = r * len * item;
-                    let tile = &mut tiles[k];
-                    tile.resize(bytes.div_ceil(8), 0);
-                    let t = tile.as_mut_ptr() as *mut u8;
-                    let stride = plan.inner_stride(k);
                     // SAFETY: the run's `len` elements lie in operand k
-                    // (invariant 2); the tile holds `r * len` elements.
+                    // (invariant 2); the tile is sized for `r` runs.
                     unsafe {
-                        for e in 0..len {
-                            let from = src.offset(e as isize * stride * sizes[k]);
-                            std::ptr::copy_nonoverlapping(from, t.add(e * item), item);
-                        }
-                        // Double the filled part until `r` runs are there.
-                        let (mut have, run) = (1usize, len * item);
-                        while have < r {
-                            let more = have.min(r - have);
-                            std::ptr::copy_nonoverlapping(t, t.add(have * run), more * run);
-                            have += more;
-                        }
-                    }
+                        fill_tile(&mut tiles[k], src, plan.inner_stride(k), sizes[k], len, r)
+                    };
                     held[k] = (src as *const u8, r);
                 }
                 ptrs[k] = tiles[k].as_mut_ptr() as *mut u8;
             }
             inner(ptrs, steps, r * len);
-        });
+        }
     });
+}
+
+/// Sizes `tile` for `r` runs of `len` elements of `item` bytes and fills it
+/// with the run at `src` (element stride `stride`) repeated `r` times.
+///
+/// # Safety
+/// `src` addresses `len` readable elements at `stride`.
+unsafe fn fill_tile(
+    tile: &mut Vec<u64>,
+    src: *const u8,
+    stride: isize,
+    item: isize,
+    len: usize,
+    r: usize,
+) {
+    let (item_bytes, run) = (item as usize, len * item as usize);
+    tile.resize((r * run).div_ceil(8), 0);
+    let t = tile.as_mut_ptr() as *mut u8;
+    // SAFETY: reads inside the run (the contract), writes inside the tile.
+    unsafe {
+        for e in 0..len {
+            let from = src.offset(e as isize * stride * item);
+            std::ptr::copy_nonoverlapping(from, t.add(e * item_bytes), item_bytes);
+        }
+        // Double the filled part until `r` runs are there.
+        let mut have = 1usize;
+        while have < r {
+            let more = have.min(r - have);
+            std::ptr::copy_nonoverlapping(t, t.add(have * run), more * run);
+            have += more;
+        }
+    }
 }

@@ -799,8 +799,11 @@ unsafe fn short_outputs<T: Element, R: Reducer<T>>(
             }
         }
         accs[..b].fill(r.init());
-        let rows: Vec<&[T]> = cols.chunks_exact(SHORT_BLOCK).map(|c| &c[..b]).collect();
-        r.rows(&mut accs[..b], &rows, 0);
+        let mut rows: [&[T]; SHORT_REDUCED] = [&[]; SHORT_REDUCED];
+        for (row, c) in rows.iter_mut().zip(cols.chunks_exact(SHORT_BLOCK)) {
+            *row = &c[..b];
+        }
+        r.rows(&mut accs[..b], &rows[..count], 0);
         for (j, &acc) in accs[..b].iter().enumerate() {
             // SAFETY: output `i0 + j` of this run.
             unsafe { *o.offset((i0 + j) as isize * s[0]) = r.finish(acc, count) };

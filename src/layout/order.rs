@@ -114,6 +114,17 @@ pub fn dense_layout_for_perm(shape: &[usize], perm: &[usize]) -> Layout {
     Layout::new(shape.to_vec(), strides, 0)
 }
 
+/// [`dense_layout_for_perm`] in C or F order, without building the
+/// permutation (the common ufunc result, on every small call).
+fn dense_layout_in(shape: &[usize], order: Order) -> Layout {
+    let strides = if shape.contains(&0) {
+        vec![0; shape.len()]
+    } else {
+        Layout::dense_strides(shape, order)
+    };
+    Layout::new(shape.to_vec(), strides, 0)
+}
+
 fn c_perm(n: usize) -> Vec<usize> {
     (0..n).collect()
 }
@@ -197,7 +208,6 @@ pub fn flatten_perm(src: &Layout, order: Order) -> Vec<usize> {
 /// assert_eq!(binary_output_layout(&[4, 3], &[&t, &c]).strides(), &[3, 1]); // a.T + b: C wins
 /// ```
 pub fn binary_output_layout(out_shape: &[usize], operands: &[&Layout]) -> Layout {
-    let n = out_shape.len();
     let mut fast_order = Some(None::<Order>);
     for l in operands.iter().filter(|l| l.ndim() > 0) {
         if l.shape() != out_shape {
@@ -225,8 +235,8 @@ pub fn binary_output_layout(out_shape: &[usize], operands: &[&Layout]) -> Layout
         }
     }
     match fast_order {
-        Some(Some(Order::F)) => dense_layout_for_perm(out_shape, &f_perm(n)),
-        Some(_) => dense_layout_for_perm(out_shape, &c_perm(n)),
+        Some(Some(Order::F)) => dense_layout_in(out_shape, Order::F),
+        Some(_) => dense_layout_in(out_shape, Order::C),
         None => iter_output_layout(out_shape, operands),
     }
 }
@@ -390,6 +400,21 @@ mod tests {
 
     fn f(shape: &[usize]) -> Layout {
         Layout::contiguous("test", shape, Order::F).unwrap()
+    }
+
+    #[test]
+    fn dense_layout_in_is_the_c_and_f_permutations() {
+        for shape in [&[][..], &[3], &[2, 3, 4], &[2, 0, 3], &[1, 5, 1]] {
+            let n = shape.len();
+            assert_eq!(
+                dense_layout_in(shape, Order::C),
+                dense_layout_for_perm(shape, &c_perm(n))
+            );
+            assert_eq!(
+                dense_layout_in(shape, Order::F),
+                dense_layout_for_perm(shape, &f_perm(n))
+            );
+        }
     }
 
     #[test]

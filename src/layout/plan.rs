@@ -207,15 +207,7 @@ impl Plan {
         let stride = |k: usize, ax: usize| self.strides[k * nd + ax];
         let mut buf = vec![0isize; nops + outer];
         let (offs, idx) = buf.split_at_mut(nops);
-        let mut rem = start;
-        for ax in (0..outer).rev() {
-            let i = rem % self.shape[ax];
-            rem /= self.shape[ax];
-            idx[ax] = i as isize;
-            for (k, o) in offs.iter_mut().enumerate() {
-                *o += i as isize * stride(k, ax);
-            }
-        }
+        self.outer_position(start, offs, idx);
         for _ in start..end {
             f(offs);
             for ax in (0..outer).rev() {
@@ -237,6 +229,71 @@ impl Plan {
 }
 
 impl Plan {
+    /// Each operand's element offset at the start of inner run `pos` (in
+    /// plan order, below [`Plan::outer_size`]) into `offs` (one per
+    /// operand), and the run's index on each outer axis into `idx` (one per
+    /// axis before the last). O(axes), no allocation.
+    ///
+    /// ```
+    /// use strider::layout::Plan;
+    /// let p = Plan::new(&[2, 3, 4], &[&[12, 4, 1], &[1, 2, 6]]);
+    /// let (mut offs, mut idx) = ([0isize; 2], [0isize; 2]);
+    /// p.outer_position(4, &mut offs, &mut idx);
+    /// assert_eq!((offs, idx), ([16, 3], [1, 1]));
+    /// ```
+    pub fn outer_position(&self, pos: usize, offs: &mut [isize], idx: &mut [isize]) {
+        let nd = self.ndim();
+        offs.fill(0);
+        let mut rem = pos;
+        for ax in (0..nd - 1).rev() {
+            let i = rem % self.shape[ax];
+            rem /= self.shape[ax];
+            idx[ax] = i as isize;
+            for (k, o) in offs.iter_mut().enumerate() {
+                *o += i as isize * self.strides[k * nd + ax];
+            }
+        }
+    }
+
+    /// For a plan whose inner run is shorter than `short`: whether runs can
+    /// be joined across the second-innermost axis, as a mask of the
+    /// operands that repeat along it (bit `k` for operand `k`; at most 64
+    /// operands). Joining `r` runs gives one run of `r * len` elements when
+    /// every operand either continues along that axis (`stride == len *
+    /// inner stride`) or repeats on it (stride 0); a repeating operand is
+    /// then read from a copy of its run repeated `r` times. Operand 0 (the
+    /// output) must continue. `None` when the run is long enough, an operand
+    /// does neither, or none repeats (then the plan would have merged the
+    /// two axes already).
+    ///
+    /// ```
+    /// use strider::layout::Plan;
+    /// // img (h*w, 3) * weights (3,): the weights repeat on every pixel.
+    /// let p = Plan::new(&[100, 3], &[&[3, 1], &[3, 1], &[0, 1]]);
+    /// assert_eq!(p.joinable(64), Some(0b100));
+    /// assert_eq!(p.joinable(3), None);
+    /// ```
+    pub fn joinable(&self, short: usize) -> Option<u64> {
+        let nd = self.ndim();
+        if nd < 2 || self.inner_len() >= short || self.nops > 64 {
+            return None;
+        }
+        let len = self.inner_len() as isize;
+        let mut repeat = 0u64;
+        for k in 0..self.nops {
+            let s = self.strides(k);
+            let (next, inner) = (s[nd - 2], s[nd - 1]);
+            if next == len * inner {
+                continue;
+            }
+            if next != 0 || k == 0 {
+                return None;
+            }
+            repeat |= 1 << k;
+        }
+        (repeat != 0).then_some(repeat)
+    }
+
     /// Whether some operand walks the second-innermost axis with a smaller
     /// (non-zero) stride than the inner axis: operands disagree on the
     /// fastest axis (`a + b.t()`, a transposed copy), and walking whole inner

@@ -261,11 +261,6 @@ impl Array {
 /// As [`Array::binary`].
 pub fn binary_operands(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<Array> {
     let name = op.name();
-    if let (Operand::Array(a), Operand::Array(b)) = (x, y) {
-        if let Some(out) = same_layout_fast(op, a, b)? {
-            return Ok(out);
-        }
-    }
     let (x, y) = (truth_scalar(op, x), truth_scalar(op, y));
     let device = operand_device(name, &[x, y], None)?;
     if let Some((arr, answer)) = out_of_range_comparison(op, x, y) {
@@ -298,36 +293,6 @@ pub fn binary_operands(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<A
     )?;
     run_binary(op, loop_dtype, &a, &b, &out)?;
     Ok(out)
-}
-
-/// The most common call, taken without the general path's steps: two host
-/// arrays of one dtype and one non-empty shape, both C-contiguous, and an op
-/// with no special case (every special case needs a scalar, mixed dtypes
-/// or `power`). The result is what the general path gives (NumPy's layout
-/// for such operands is C order), with no list of devices, no promotion
-/// table, no broadcast shape or strides built. `None` when the call is not
-/// this case.
-fn same_layout_fast(op: BinaryOp, a: &Array, b: &Array) -> Result<Option<Array>> {
-    let plain = a.dtype() == b.dtype()
-        && op != BinaryOp::Power
-        && a.shape() == b.shape()
-        && a.size() > 0
-        && a.device().is_cpu()
-        && b.device().is_cpu()
-        && a.is_c_contiguous()
-        && b.is_c_contiguous();
-    if !plain {
-        return Ok(None);
-    }
-    let (loop_dtype, out_dtype) = op.types(a.dtype(), b.dtype())?;
-    let layout = Layout::contiguous(op.name(), a.shape(), crate::Order::C)?;
-    debug_assert_eq!(
-        layout,
-        ufunc_output_layout(a.shape(), &[a.layout(), b.layout()], &[false, false])
-    );
-    let out = Array::alloc_on(&crate::Device::Cpu, op.name(), layout, out_dtype)?;
-    run_binary(op, loop_dtype, a, b, &out)?;
-    Ok(Some(out))
 }
 
 /// Checks that a result of dtype `res_dtype` computed from operands of

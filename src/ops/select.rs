@@ -11,7 +11,7 @@ use crate::scalar::{int_fits, int_range, operand_array, operand_dtypes, Operand,
 
 /// The dtype an op over `operands` computes in: the promotion of their
 /// dtypes, a weak scalar's taken against the arrays' (NEP 50).
-fn promoted(operands: &[Operand<'_>]) -> DType {
+fn promoted<const N: usize>(operands: &[Operand<'_>; N]) -> DType {
     operand_dtypes(operands)
         .into_iter()
         .reduce(DType::promote)
