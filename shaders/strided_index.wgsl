@@ -12,7 +12,9 @@
 //       scattered dispatch hold no element of the view)
 //   [5] scattered packed outputs: the view's extent, the largest element
 //       position relative to its first element (see elementwise_packed)
-//   [6..8) unused
+//   [6] unused (0)
+//   [7] always 0: generated expression code reads it as a zero the
+//       shader compiler cannot know (src/expr/gpu.rs)
 //   [8 .. 8+R) shape
 //   then for each operand k (0 = output, 1.. = inputs), R + 1 words:
 //     element offset from the start of its binding, then R strides in

@@ -98,6 +98,7 @@ pub mod cpu;
 pub mod device;
 pub mod dtype;
 pub mod error;
+pub mod expr;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 pub mod interop;
@@ -114,6 +115,7 @@ pub use array::{Array, Flags, IndexItem};
 pub use device::Device;
 pub use dtype::{Casting, DType, Element, Kind};
 pub use error::{Error, ErrorKind, Result};
+pub use expr::{fuse, Expr, ExprArg, Fused, FusedOutput, Reduction};
 pub use layout::{Layout, Order, SliceItem};
 pub use ops::binary::{binary_operands, binary_operands_into};
 pub use ops::select::where_;

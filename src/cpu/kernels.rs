@@ -239,7 +239,7 @@ crate::multiversion! {
     ///
     /// # Safety
     /// None beyond the types; `unsafe` only for the macro's shape.
-    unsafe fn run_unary_slices<T, O, G>(o: &mut [O], x: &[T], g: &G)
+    pub(crate) unsafe fn run_unary_slices<T, O, G>(o: &mut [O], x: &[T], g: &G)
     where [G: Fn(&mut [O], &[T])]
     {
         g(o, x)

@@ -24,7 +24,7 @@
 //! 4. A source that overlaps the destination in any other way than element
 //!    for element has been copied first by the caller.
 
-mod convert;
+pub(crate) mod convert;
 pub(crate) mod indexing;
 pub(crate) mod kernels;
 pub(crate) mod reduce;
@@ -35,6 +35,39 @@ pub use simd::{best_simd_level, set_simd_level, simd_level, SimdLevel};
 
 use crate::dtype::DType;
 use crate::layout::Plan;
+
+thread_local! {
+    /// The passes this thread has started ([`passes`]).
+    static PASSES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The number of CPU kernel passes the calling thread has started: each
+/// eager elementwise op, cast, copy, fill or reduction is one walk of the
+/// driver, and so is a whole fused expression, however many ops it holds
+/// ([`crate::expr`]). A measure of passes over memory, for tests and
+/// examples (the GPU's counterpart is its dispatch count).
+///
+/// ```
+/// use strider::{Array, DType};
+/// let a = Array::ones(&[1000], DType::F32)?;
+/// let before = strider::cpu::passes();
+/// let eager = (((&a * 2.0)? + 1.0)? * 3.0)?; // three ops, three passes
+/// assert_eq!(strider::cpu::passes() - before, 3);
+/// let before = strider::cpu::passes();
+/// let fused = ((a.expr() * 2.0 + 1.0) * 3.0).eval()?; // one pass
+/// assert_eq!(strider::cpu::passes() - before, 1);
+/// assert_eq!(fused.to_vec::<f32>()?, eager.to_vec::<f32>()?);
+/// # Ok::<(), strider::Error>(())
+/// ```
+pub fn passes() -> u64 {
+    PASSES.with(|p| p.get())
+}
+
+/// Counts one pass on the calling thread.
+#[inline]
+pub(crate) fn count_pass() {
+    PASSES.with(|p| p.set(p.get() + 1));
+}
 
 /// Below this many elements (of work) an operation stays on the calling
 /// thread: waking rayon's pool costs microseconds. Strided walks gain from
@@ -136,12 +169,12 @@ fn for_pieces(threads: usize, pieces: usize, work: impl Fn(usize) + Sync + Send)
 /// run: stride 1 for a C-contiguous operand, 0 for one repeated everywhere.
 /// `None` when some operand needs the full plan.
 #[inline]
-fn single_run<const N: usize>(shape: &[usize], ops: &[RawOperand<'_>; N]) -> Option<[isize; N]> {
+fn single_run<const N: usize>(shape: &[usize], strides: &[&[isize]; N]) -> Option<[isize; N]> {
     let mut run = [0isize; N];
-    for (k, op) in ops.iter().enumerate() {
+    for (k, op) in strides.iter().enumerate() {
         let mut expect = 1isize;
         let (mut contiguous, mut zero) = (true, true);
-        for (&n, &s) in shape.iter().zip(op.strides).rev() {
+        for (&n, &s) in shape.iter().zip(op.iter()).rev() {
             if n != 1 {
                 contiguous &= s == expect;
                 zero &= s == 0;
@@ -163,7 +196,7 @@ fn single_run<const N: usize>(shape: &[usize], ops: &[RawOperand<'_>; N]) -> Opt
 /// each inner run, where `ptrs` point at the first element of the run of each
 /// operand and `strides` are the runs' element strides.
 ///
-/// Three walks, all over the same elements:
+/// Three walks, all over the same elements ([`walk`]):
 /// - every operand contiguous (or repeated): one run, cut into equal pieces
 ///   for the threads, with no plan built (the small-array fast path);
 /// - operands that agree on the fastest axis: the plan's inner runs, outer
@@ -181,29 +214,10 @@ where
     unsafe { drive_walk(shape, ops, 1, true, inner) }
 }
 
-/// [`drive`] for an operation that does `work` units per element (a
-/// reduction: the elements reduced into each output), so the thread
-/// threshold counts the work rather than the outputs.
-///
-/// # Safety
-/// As [`drive`].
-pub(crate) unsafe fn drive_work<const N: usize, F>(
-    shape: &[usize],
-    ops: [RawOperand<'_>; N],
-    work: usize,
-    inner: F,
-) where
-    F: Fn([*mut u8; N], [isize; N], usize) + Sync,
-{
-    // SAFETY: forwarded contract.
-    unsafe { drive_walk(shape, ops, work, false, inner) }
-}
-
-/// The walk of [`drive`] and [`drive_work`]. `join` allows joining short
-/// runs through tiles ([`Plan::joinable`]), which is right only when `inner`
-/// reads each operand's elements of the run and nothing beyond them (an
-/// elementwise kernel); a reduction's pointers start runs of further
-/// elements that a tile does not hold.
+/// The walk of [`drive`]. `join` allows joining short runs through tiles
+/// ([`Plan::joinable`]), which is right only when `inner` reads each
+/// operand's elements of the run and nothing beyond them (an elementwise
+/// kernel).
 ///
 /// # Safety
 /// As [`drive`].
@@ -216,10 +230,7 @@ unsafe fn drive_walk<const N: usize, F>(
 ) where
     F: Fn([*mut u8; N], [isize; N], usize) + Sync,
 {
-    let size: usize = shape.iter().product();
-    if size == 0 {
-        return;
-    }
+    count_pass();
     let mut bases = [std::ptr::null_mut::<u8>(); N];
     let mut sizes = [0isize; N];
     for k in 0..N {
@@ -232,14 +243,49 @@ unsafe fn drive_walk<const N: usize, F>(
     let ptrs = |at: [isize; N]| {
         let mut p = [std::ptr::null_mut::<u8>(); N];
         for k in 0..N {
-            // SAFETY: every caller passes the offset of an element inside
-            // operand k's layout (invariant 2).
+            // SAFETY: `walk` hands offsets of elements inside operand k's
+            // layout (invariant 2).
             p[k] = unsafe { bases.get(k).offset(at[k] * sizes[k]) };
         }
         p
     };
+    let strides: [&[isize]; N] = std::array::from_fn(|k| ops[k].strides);
+    let itemsizes: [usize; N] = std::array::from_fn(|k| sizes[k] as usize);
+    let joined = |plan: &Plan, threads: usize| match join.then(|| plan.joinable(SHORT_RUN)) {
+        Some(Some(repeat)) => {
+            // SAFETY: forwarded contract.
+            unsafe { drive_joined(plan, bases, sizes, repeat, threads, &inner) };
+            true
+        }
+        _ => false,
+    };
+    walk(shape, strides, itemsizes, work, joined, |at, s, n| {
+        inner(ptrs(at), s, n)
+    });
+}
+
+/// The walks of [`drive`] as element offsets: calls `inner(offsets,
+/// strides, len)` for each inner run, `offsets` being the element offset of
+/// the run's first element in each operand (from the operand's own first
+/// element) and `strides` the runs' element strides. Pure layout math: the
+/// caller turns offsets into addresses. `work` is the work per element (a
+/// reduction's elements per output), for the thread threshold; `joined` may
+/// take over the walk of a plan (returning true), as [`drive`]'s joined
+/// short runs do.
+pub(crate) fn walk<const N: usize>(
+    shape: &[usize],
+    strides: [&[isize]; N],
+    itemsizes: [usize; N],
+    work: usize,
+    joined: impl FnOnce(&Plan, usize) -> bool,
+    inner: impl Fn([isize; N], [isize; N], usize) + Sync,
+) {
+    let size: usize = shape.iter().product();
+    if size == 0 {
+        return;
+    }
     let threads = threads_for(size.saturating_mul(work));
-    if let Some(run) = single_run(shape, &ops) {
+    if let Some(run) = single_run(shape, &strides) {
         let threads = threads_above(size.saturating_mul(work), PAR_THRESHOLD_CONTIGUOUS);
         // Cut at multiples of 64 elements so threads do not share lines.
         let pieces = if threads > 1 { threads * 4 } else { 1 };
@@ -247,12 +293,11 @@ unsafe fn drive_walk<const N: usize, F>(
             let cut = |i: usize| (size * i / pieces) & !63;
             let (start, end) = (cut(i), if i + 1 == pieces { size } else { cut(i + 1) });
             if start < end {
-                inner(ptrs(run.map(|s| s * start as isize)), run, end - start);
+                inner(run.map(|s| s * start as isize), run, end - start);
             }
         });
         return;
     }
-    let strides: Vec<&[isize]> = ops.iter().map(|o| o.strides).collect();
     let plan = Plan::new(shape, &strides);
     let mut inner_strides = [0isize; N];
     for (k, s) in inner_strides.iter_mut().enumerate() {
@@ -260,7 +305,7 @@ unsafe fn drive_walk<const N: usize, F>(
     }
     let offsets = |offs: &[isize]| std::array::from_fn::<isize, N, _>(|k| offs[k]);
     if plan.is_transposed() {
-        let edge = tile_edge(sizes.iter().map(|&s| s as usize).max().unwrap_or(1));
+        let edge = tile_edge(itemsizes.iter().copied().max().unwrap_or(1));
         let tiles = plan.tile_count(edge);
         let pieces = if threads > 1 {
             (threads * 8).min(tiles)
@@ -270,16 +315,15 @@ unsafe fn drive_walk<const N: usize, F>(
         for_pieces(threads, pieces, |i| {
             let (start, end) = (tiles * i / pieces, tiles * (i + 1) / pieces);
             plan.for_each_tile_run(edge, start, end, |offs, len| {
-                inner(ptrs(offsets(offs)), inner_strides, len)
+                inner(offsets(offs), inner_strides, len)
             });
         });
         return;
     }
-    let (outer, len) = (plan.outer_size(), plan.inner_len());
-    if let Some(repeat) = join.then(|| plan.joinable(SHORT_RUN)).flatten() {
-        // SAFETY: forwarded contract.
-        return unsafe { drive_joined(&plan, bases, sizes, repeat, threads, &inner) };
+    if joined(&plan, threads) {
+        return;
     }
+    let (outer, len) = (plan.outer_size(), plan.inner_len());
     if threads > 1 && outer < threads {
         // Few (often one) long runs: cut each run instead.
         let pieces = threads * 4;
@@ -289,7 +333,7 @@ unsafe fn drive_walk<const N: usize, F>(
             if start < end {
                 plan.for_each_outer(row, row + 1, |offs| {
                     let at = std::array::from_fn(|k| offs[k] + start as isize * inner_strides[k]);
-                    inner(ptrs(at), inner_strides, end - start);
+                    inner(at, inner_strides, end - start);
                 });
             }
         });
@@ -302,9 +346,7 @@ unsafe fn drive_walk<const N: usize, F>(
     };
     for_pieces(threads, pieces, |i| {
         let (start, end) = (outer * i / pieces, outer * (i + 1) / pieces);
-        plan.for_each_outer(start, end, |offs| {
-            inner(ptrs(offsets(offs)), inner_strides, len)
-        });
+        plan.for_each_outer(start, end, |offs| inner(offsets(offs), inner_strides, len));
     });
 }
 

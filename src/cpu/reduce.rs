@@ -27,7 +27,7 @@
 //! bf16 accumulate in f32, converted a block at a time.
 
 use super::convert::load;
-use super::{drive_work, for_pieces, threads_above, threads_for, RawOperand, BLOCK};
+use super::{for_pieces, threads_above, threads_for, walk, RawOperand, BLOCK};
 use crate::dtype::{DType, Element};
 use crate::ops::math::Math;
 use half::{bf16, f16};
@@ -75,6 +75,10 @@ reduce_elem! {
     f64 => f64, f64, f64, f64;
 }
 
+/// A chunk delivered in pieces: called with a function, it hands that
+/// function each piece in order ([`Reducer::chunk_parts`]).
+pub(crate) type Parts<'p, T> = dyn FnMut(&mut dyn FnMut(&[T])) + 'p;
+
 /// One reduction: an accumulator fed chunk by chunk, then finished.
 pub(crate) trait Reducer<T: Element>: Sync {
     type Acc: Copy + Send;
@@ -86,6 +90,18 @@ pub(crate) trait Reducer<T: Element>: Sync {
     /// Folds `later` (the accumulator of the elements that follow `acc`'s
     /// in C order) into `acc`.
     fn merge(&self, acc: &mut Self::Acc, later: Self::Acc);
+    /// Feeds one chunk that arrives in pieces: `parts` hands each piece,
+    /// in order, to the function it is given; the chunk's first element
+    /// has index `start`. The same as one [`Reducer::chunk`] over the
+    /// pieces joined (pieces other than the last hold a multiple of
+    /// [`LEAF`] elements, see [`Source::stream`]).
+    fn chunk_parts(&self, acc: &mut Self::Acc, start: usize, parts: &mut Parts<'_, T>) {
+        let mut at = start;
+        parts(&mut |xs: &[T]| {
+            self.chunk(acc, xs, at);
+            at += xs.len();
+        });
+    }
     /// Feeds consecutive rows of the row walk: `rows[i][j]` is element
     /// `first + i` (C order among the reduced elements) of output `j`.
     fn rows(&self, accs: &mut [Self::Acc], rows: &[&[T]], first: usize) {
@@ -251,7 +267,22 @@ pub(crate) fn pairwise<T: Element, A: Math>(xs: &[T]) -> A {
         return unsafe { leaf_sum::<T, A>(xs) };
     }
     let mut c = Cascade::<A>::new();
-    if half {
+    push_leaves(&mut c, xs);
+    c.total()
+}
+
+/// The pairwise sum of a chunk that arrives in pieces (each a multiple of
+/// [`LEAF`] elements but the last): the leaves and their tree are those of
+/// [`pairwise`] over the pieces joined, so the result is the same.
+fn pairwise_parts<T: Element, A: Math>(parts: &mut Parts<'_, T>) -> A {
+    let mut c = Cascade::<A>::new();
+    parts(&mut |xs: &[T]| push_leaves(&mut c, xs));
+    c.total()
+}
+
+/// Pushes the [`LEAF`]-element leaf sums of `xs` into the cascade.
+fn push_leaves<T: Element, A: Math>(c: &mut Cascade<A>, xs: &[T]) {
+    if matches!(T::DTYPE, DType::F16 | DType::BF16) {
         let mut buf = [A::ZERO; BLOCK];
         for block in xs.chunks(BLOCK) {
             // SAFETY: `block` is a slice of `T` of the dtype named.
@@ -274,7 +305,6 @@ pub(crate) fn pairwise<T: Element, A: Math>(xs: &[T]) -> A {
             c.push(unsafe { leaf_sum::<T, A>(leaf) });
         }
     }
-    c.total()
 }
 
 /// Kahan-compensated addition of `x` into `(sum, compensation)`; the
@@ -303,6 +333,9 @@ impl<T: ReduceElem> Reducer<T> for Sum {
     fn chunk(&self, acc: &mut Self::Acc, xs: &[T], _: usize) {
         kahan_add(acc, pairwise::<T, T::SumAcc>(xs));
     }
+    fn chunk_parts(&self, acc: &mut Self::Acc, _: usize, parts: &mut Parts<'_, T>) {
+        kahan_add(acc, pairwise_parts::<T, T::SumAcc>(parts));
+    }
     fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
         kahan_merge(acc, later);
     }
@@ -325,6 +358,9 @@ impl<T: ReduceElem> Reducer<T> for Mean {
     }
     fn chunk(&self, acc: &mut Self::Acc, xs: &[T], _: usize) {
         kahan_add(acc, pairwise::<T, T::MeanAcc>(xs));
+    }
+    fn chunk_parts(&self, acc: &mut Self::Acc, _: usize, parts: &mut Parts<'_, T>) {
+        kahan_add(acc, pairwise_parts::<T, T::MeanAcc>(parts));
     }
     fn merge(&self, acc: &mut Self::Acc, later: Self::Acc) {
         kahan_merge(acc, later);
@@ -591,51 +627,108 @@ impl ReducedAxes {
     }
 }
 
-/// Feeds the reduced elements starting at `base` to `f` in C order, in
-/// chunks: straight from memory when the innermost run is contiguous,
-/// through a small buffer otherwise.
+/// Where a reduction reads its elements: memory ([`Memory`]), or an
+/// expression's result made on the fly ([`crate::expr`]), which the walks
+/// treat as the dense array the eager op would have made. Offsets count
+/// elements from the source's first element.
+pub(crate) trait Source<T: Element>: Sync {
+    /// The `n` elements from `off` on as a slice, when they lie in memory
+    /// one after the other.
+    ///
+    /// # Safety
+    /// The elements are in the source.
+    unsafe fn slice(&self, off: isize, n: usize) -> Option<&[T]>;
+    /// Writes the elements at `off + i * stride` into `out[i]`.
+    ///
+    /// # Safety
+    /// The elements are in the source.
+    unsafe fn gather(&self, off: isize, stride: isize, out: &mut [T]);
+    /// Hands `f` the `n` contiguous elements from `off` on, in order, as
+    /// one or more slices, each but the last a multiple of [`LEAF`] long.
+    ///
+    /// # Safety
+    /// The elements are in the source.
+    unsafe fn stream(&self, off: isize, n: usize, f: &mut dyn FnMut(&[T]));
+}
+
+/// Elements in memory from a base pointer on.
+pub(crate) struct Memory<T>(pub(crate) *const T);
+
+// SAFETY: only read, while the caller holds the buffer's read lock.
+unsafe impl<T> Sync for Memory<T> {}
+
+impl<T: Element> Source<T> for Memory<T> {
+    unsafe fn slice(&self, off: isize, n: usize) -> Option<&[T]> {
+        // SAFETY: the contract.
+        Some(unsafe { std::slice::from_raw_parts(self.0.offset(off), n) })
+    }
+
+    unsafe fn gather(&self, off: isize, stride: isize, out: &mut [T]) {
+        for (i, o) in out.iter_mut().enumerate() {
+            // SAFETY: the contract.
+            *o = unsafe { *self.0.offset(off + i as isize * stride) };
+        }
+    }
+
+    unsafe fn stream(&self, off: isize, n: usize, f: &mut dyn FnMut(&[T])) {
+        // SAFETY: the contract.
+        f(unsafe { Source::<T>::slice(self, off, n) }.unwrap_or(&[]))
+    }
+}
+
+/// Feeds the reduced elements starting at offset `base` of `src` to `r` in
+/// C order, in chunks: contiguous runs whole (straight from memory, or made
+/// in pieces by an expression), strided runs through a small buffer of
+/// [`CHUNK`] elements. `first` is the C-order index of the first element.
 ///
 /// # Safety
-/// `base` and the axes must address readable elements of `T`.
-unsafe fn for_each_chunk<T: Element>(
-    base: *const T,
+/// `base` and the axes address elements of the source.
+unsafe fn reduce_chunks<T: Element, R: Reducer<T>, S: Source<T>>(
+    src: &S,
+    base: isize,
     axes: &ReducedAxes,
-    mut f: impl FnMut(&[T], usize),
+    r: &R,
+    acc: &mut R::Acc,
+    first: usize,
 ) {
     let nd = axes.shape.len();
+    // One contiguous run of `len` elements from `p` as one chunk.
+    let run = |acc: &mut R::Acc, p: isize, len: usize, start: usize| {
+        // SAFETY: the run lies in the source (the contract).
+        unsafe {
+            match src.slice(p, len) {
+                Some(xs) => r.chunk(acc, xs, start),
+                None => r.chunk_parts(acc, start, &mut |feed| src.stream(p, len, feed)),
+            }
+        }
+    };
     if nd == 0 {
-        // SAFETY: one element at `base`.
-        f(unsafe { std::slice::from_raw_parts(base, 1) }, 0);
-        return;
+        return run(acc, base, 1, first);
     }
     let (len, stride) = (axes.shape[nd - 1], axes.strides[nd - 1]);
     // The gather buffer, set up by the first strided run only (4 KiB of
     // zeroing per output was most of a small reduction's time).
     let mut buf: Option<[T; CHUNK]> = None;
-    let mut run = 0;
+    let mut k = 0;
     // The runs start at the offsets of the axes before the last.
     crate::layout::for_each_offset(&axes.shape[..nd - 1], &axes.strides[..nd - 1], |pos| {
-        // SAFETY: `pos` is the offset of an element of the reduced block.
-        let p = unsafe { base.offset(pos) };
+        let (p, start) = (base + pos, first + k * len);
         if stride == 1 {
-            // SAFETY: a contiguous run of `len` elements, only read.
-            f(unsafe { std::slice::from_raw_parts(p, len) }, run * len);
+            run(acc, p, len, start);
         } else {
             // Lazily: a 4 KiB array built per run is what this avoids.
             #[allow(clippy::unnecessary_lazy_evaluations)]
             let buf = buf.get_or_insert_with(|| [T::ZERO; CHUNK]);
-            let mut start = 0;
-            while start < len {
-                let m = CHUNK.min(len - start);
-                for (i, b) in buf[..m].iter_mut().enumerate() {
-                    // SAFETY: inside the run.
-                    *b = unsafe { *p.offset((start + i) as isize * stride) };
-                }
-                f(&buf[..m], run * len + start);
-                start += m;
+            let mut at = 0;
+            while at < len {
+                let m = CHUNK.min(len - at);
+                // SAFETY: inside the run (the contract).
+                unsafe { src.gather(p + at as isize * stride, stride, &mut buf[..m]) };
+                r.chunk(acc, &buf[..m], start + at);
+                at += m;
             }
         }
-        run += 1;
+        k += 1;
     });
 }
 
@@ -658,31 +751,46 @@ impl ReducedAxes {
     }
 }
 
-/// Raw base pointers that may cross to rayon's threads.
+/// The output base pointer, which may cross to rayon's threads.
 #[derive(Clone, Copy)]
-struct Bases<O, T>(*mut O, *const T);
-// SAFETY: used only inside `reduce`, while the caller holds the locks;
-// threads write disjoint outputs (each output belongs to one piece).
-unsafe impl<O, T> Send for Bases<O, T> {}
+struct OutBase<O>(*mut O);
+// SAFETY: used only inside `reduce_from`, while the caller holds the
+// locks; threads write disjoint outputs (each output belongs to one piece).
+unsafe impl<O> Send for OutBase<O> {}
 // SAFETY: as above.
-unsafe impl<O, T> Sync for Bases<O, T> {}
+unsafe impl<O> Sync for OutBase<O> {}
 
-/// Reduces `input` over `axes` into `out`: `outer_shape` is the kept shape,
-/// `out` and `input` carry strides over the kept axes, `axes` the reduced
-/// part of the input. Chooses the row, split or output walk (module doc).
+impl<O> OutBase<O> {
+    /// The output at element offset `off`.
+    ///
+    /// # Safety
+    /// `off` is an output's offset.
+    #[inline]
+    unsafe fn at(self, off: isize) -> *mut O {
+        // SAFETY: the contract.
+        unsafe { self.0.offset(off) }
+    }
+}
+
+/// Reduces over `axes` into `out`, reading the input's elements from `src`
+/// (memory, or an expression evaluated as the walks ask): `outer_shape` is
+/// the kept shape, `out` and `in_strides` give strides over the kept axes,
+/// `axes` the reduced part of the input. Chooses the row, split, short or
+/// output walk (module doc).
 ///
 /// # Safety
-/// Module invariants of [`crate::cpu`]; `input.dtype` is `T` and
-/// `out.dtype` is `R::Out`.
-pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
+/// Module invariants of [`crate::cpu`]; `out.dtype` is `R::Out`; every
+/// offset the kept and reduced strides reach is an element of `src`.
+pub(crate) unsafe fn reduce_from<T: Element, R: Reducer<T>, S: Source<T>>(
     outer_shape: &[usize],
     out: RawOperand<'_>,
-    input: RawOperand<'_>,
+    in_strides: &[isize],
+    src: &S,
     axes: &ReducedAxes,
     r: &R,
 ) {
-    debug_assert_eq!(input.dtype, T::DTYPE);
     debug_assert_eq!(out.dtype, R::Out::DTYPE);
+    super::count_pass();
     let count = axes.count();
     let outputs: usize = outer_shape.iter().product();
     if outputs == 0 {
@@ -691,16 +799,14 @@ pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
     let threads = threads_for(outputs.saturating_mul(count.max(1)));
     // SAFETY (whole body): offsets come from the layouts (invariant 2).
     unsafe {
-        let o = (out.ptr as *mut R::Out).add(out.offset);
-        let x = (input.ptr as *const T).add(input.offset);
-        let bases = Bases(o, x);
+        let o = OutBase((out.ptr as *mut R::Out).add(out.offset));
         let red_inner = axes.strides.last().copied();
         let column = (0..outer_shape.len())
             .rev()
-            .find(|&d| outer_shape[d] > 1 && input.strides[d] == 1);
+            .find(|&d| outer_shape[d] > 1 && in_strides[d] == 1);
         if let (Some(c), Some(ri)) = (column, red_inner) {
             if ri.unsigned_abs() != 1 {
-                return reduce_rows(outer_shape, out, input, axes, r, c, bases, threads);
+                return reduce_rows(outer_shape, out, in_strides, src, axes, r, c, o, threads);
             }
         }
         // One contiguous reduced run streams from cache fast on one core.
@@ -725,15 +831,12 @@ pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
                     let k = (rem % outer_shape[d]) as isize;
                     rem /= outer_shape[d];
                     oo += k * out.strides[d];
-                    xo += k * input.strides[d];
+                    xo += k * in_strides[d];
                 }
                 for_pieces(threads, pieces, |i| {
-                    let b = bases;
                     let (part, off, first) = axes.split(n0 * i / pieces, n0 * (i + 1) / pieces);
                     let mut acc = r.init();
-                    for_each_chunk(b.1.offset(xo + off), &part, |xs, start| {
-                        r.chunk(&mut acc, xs, first + start)
-                    });
+                    reduce_chunks(src, xo + off, &part, r, &mut acc, first);
                     *parts[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(acc);
                 });
                 let mut acc = r.init();
@@ -742,24 +845,31 @@ pub(crate) unsafe fn reduce<T: Element, R: Reducer<T>>(
                         r.merge(&mut acc, a);
                     }
                 }
-                *o.offset(oo) = r.finish(acc, count);
+                *o.at(oo) = r.finish(acc, count);
             }
             return;
         }
         let short = (axes.shape.len() == 1 && count <= SHORT_REDUCED).then(|| axes.strides[0]);
-        drive_work(outer_shape, [out, input], count.max(1), |p, s, n| {
-            let (o, x) = (p[0] as *mut R::Out, p[1] as *const T);
-            if let (Some(step), true) = (short, n >= 8) {
-                return short_outputs(o, x, s, n, count, step, r);
-            }
-            for i in 0..n as isize {
-                let mut acc = r.init();
-                for_each_chunk(x.offset(i * s[1]), axes, |xs, start| {
-                    r.chunk(&mut acc, xs, start)
-                });
-                *o.offset(i * s[0]) = r.finish(acc, count);
-            }
-        })
+        let strides = [out.strides, in_strides];
+        let itemsizes = [out.dtype.itemsize(), T::DTYPE.itemsize()];
+        walk(
+            outer_shape,
+            strides,
+            itemsizes,
+            count.max(1),
+            |_, _| false,
+            |at, s, n| {
+                let (o, x) = (o.at(at[0]), at[1]);
+                if let (Some(step), true) = (short, n >= 8) {
+                    return short_outputs(o, src, x, s, n, count, step, r);
+                }
+                for i in 0..n as isize {
+                    let mut acc = r.init();
+                    reduce_chunks(src, x + i * s[1], axes, r, &mut acc, 0);
+                    *o.offset(i * s[0]) = r.finish(acc, count);
+                }
+            },
+        )
     }
 }
 
@@ -777,10 +887,13 @@ const SHORT_BLOCK: usize = 256;
 /// one accumulator set up and finished per handful of elements.
 ///
 /// # Safety
-/// As [`reduce`]: `o` and `x` address the outputs and their reduced runs.
-unsafe fn short_outputs<T: Element, R: Reducer<T>>(
+/// As [`reduce_from`]: `o` addresses the outputs and `x` is the offset of their
+/// reduced runs in `src`.
+#[allow(clippy::too_many_arguments)]
+unsafe fn short_outputs<T: Element, R: Reducer<T>, S: Source<T>>(
     o: *mut R::Out,
-    x: *const T,
+    src: &S,
+    x: isize,
     s: [isize; 2],
     n: usize,
     count: usize,
@@ -793,10 +906,14 @@ unsafe fn short_outputs<T: Element, R: Reducer<T>>(
     while i0 < n {
         let b = SHORT_BLOCK.min(n - i0);
         for (k, col) in cols.chunks_exact_mut(SHORT_BLOCK).enumerate() {
-            for (j, c) in col[..b].iter_mut().enumerate() {
-                // SAFETY: element `k` of output `i0 + j`'s reduced run.
-                *c = unsafe { *x.offset((i0 + j) as isize * s[1] + k as isize * step) };
-            }
+            // SAFETY: element `k` of the reduced runs of outputs `i0..i0 + b`.
+            unsafe {
+                src.gather(
+                    x + i0 as isize * s[1] + k as isize * step,
+                    s[1],
+                    &mut col[..b],
+                )
+            };
         }
         accs[..b].fill(r.init());
         let mut rows: [&[T]; SHORT_REDUCED] = [&[]; SHORT_REDUCED];
@@ -817,16 +934,17 @@ unsafe fn short_outputs<T: Element, R: Reducer<T>>(
 /// of rows to [`Reducer::rows`].
 ///
 /// # Safety
-/// As [`reduce`].
+/// As [`reduce_from`].
 #[allow(clippy::too_many_arguments)]
-unsafe fn reduce_rows<T: Element, R: Reducer<T>>(
+unsafe fn reduce_rows<T: Element, R: Reducer<T>, S: Source<T>>(
     outer_shape: &[usize],
     out: RawOperand<'_>,
-    input: RawOperand<'_>,
+    in_strides: &[isize],
+    src: &S,
     axes: &ReducedAxes,
     r: &R,
     c: usize,
-    bases: Bases<R::Out, T>,
+    o: OutBase<R::Out>,
     threads: usize,
 ) {
     let count = axes.count();
@@ -849,15 +967,15 @@ unsafe fn reduce_rows<T: Element, R: Reducer<T>>(
             let k = (pos % outer_shape[d]) as isize;
             pos /= outer_shape[d];
             oo += k * out.strides[d];
-            xo += k * input.strides[d];
+            xo += k * in_strides[d];
         }
         let j0 = blk * COLUMNS;
         (oo, xo, j0, COLUMNS.min(width - j0))
     };
     // SAFETY (both writers): each output is written once, by the task (or
     // the merge loop) that owns its column block.
-    let write = |b: Bases<R::Out, T>, oo: isize, j0: usize, accs: Vec<R::Acc>| unsafe {
-        let o0 = b.0.offset(oo + j0 as isize * out.strides[c]);
+    let write = |b: OutBase<R::Out>, oo: isize, j0: usize, accs: Vec<R::Acc>| unsafe {
+        let o0 = b.at(oo + j0 as isize * out.strides[c]);
         for (j, acc) in accs.into_iter().enumerate() {
             *o0.offset(j as isize * out.strides[c]) = r.finish(acc, count);
         }
@@ -870,28 +988,30 @@ unsafe fn reduce_rows<T: Element, R: Reducer<T>>(
         .map(|_| std::sync::Mutex::new(Vec::new()))
         .collect();
     for_pieces(threads, tasks * row_pieces, |t| {
-        let b = bases;
+        let b = o;
         let (tc, rp) = (t / row_pieces, t % row_pieces);
         let (oo, xo, j0, cols) = task(tc);
         let (part, off, first) = axes.split(n0 * rp / row_pieces, n0 * (rp + 1) / row_pieces);
         let mut accs = vec![r.init(); cols];
         let mut index = first;
-        let mut batch: Vec<&[T]> = Vec::with_capacity(ROW_BATCH);
+        // Offsets of the batch's rows, and the rows made by a source that
+        // is not in memory.
+        let mut batch: Vec<isize> = Vec::with_capacity(ROW_BATCH);
+        let mut made: Vec<T> = Vec::new();
+        let x0 = xo + off + j0 as isize;
         // SAFETY: every offset addresses an element of the input's layout
         // (a reduced position plus `cols` columns of stride 1).
-        unsafe {
-            let x0 = b.1.offset(xo + off + j0 as isize);
-            part.for_each_offset(|off| {
-                batch.push(std::slice::from_raw_parts(x0.offset(off), cols));
-                if batch.len() == ROW_BATCH {
-                    r.rows(&mut accs, &batch, index);
-                    index += batch.len();
-                    batch.clear();
-                }
-            });
-        }
+        part.for_each_offset(|off| {
+            batch.push(x0 + off);
+            if batch.len() == ROW_BATCH {
+                unsafe { feed_rows(src, r, &mut accs, &batch, cols, &mut made, index) };
+                index += batch.len();
+                batch.clear();
+            }
+        });
         if !batch.is_empty() {
-            r.rows(&mut accs, &batch, index);
+            // SAFETY: as above.
+            unsafe { feed_rows(src, r, &mut accs, &batch, cols, &mut made, index) };
         }
         if row_pieces == 1 {
             write(b, oo, j0, accs);
@@ -909,8 +1029,42 @@ unsafe fn reduce_rows<T: Element, R: Reducer<T>>(
                 r.merge(acc, later);
             }
         }
-        write(bases, oo, j0, accs);
+        write(o, oo, j0, accs);
     }
+}
+
+/// Feeds the rows of `cols` elements at offsets `rows` of `src` to
+/// `r.rows`: slices of memory, or made into `made` when the source is an
+/// expression.
+///
+/// # Safety
+/// Each row lies in the source.
+#[allow(clippy::too_many_arguments)]
+unsafe fn feed_rows<T: Element, R: Reducer<T>, S: Source<T>>(
+    src: &S,
+    r: &R,
+    accs: &mut [R::Acc],
+    rows: &[isize],
+    cols: usize,
+    made: &mut Vec<T>,
+    index: usize,
+) {
+    let mut batch: [&[T]; ROW_BATCH] = [&[]; ROW_BATCH];
+    // SAFETY (both branches): the contract.
+    if unsafe { src.slice(rows[0], cols) }.is_some() {
+        for (b, &off) in batch.iter_mut().zip(rows) {
+            *b = unsafe { src.slice(off, cols) }.unwrap_or(&[]);
+        }
+    } else {
+        made.resize(rows.len() * cols, T::ZERO);
+        for (row, &off) in made.chunks_exact_mut(cols).zip(rows) {
+            unsafe { src.gather(off, 1, row) };
+        }
+        for (b, row) in batch.iter_mut().zip(made.chunks_exact(cols)) {
+            *b = row;
+        }
+    }
+    r.rows(accs, &batch[..rows.len()], index);
 }
 
 #[cfg(test)]

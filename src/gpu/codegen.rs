@@ -17,7 +17,7 @@ use crate::dtype::DType;
 /// `helpers` placeholder) when its expression, or a fragment already
 /// pasted, calls one of the functions listed with them.
 const LIBRARY: [(&[&str], &str); 9] = [
-    (&["ipow"], include_str!("../../shaders/ipow.wgsl")),
+    (&["ipow"], IPOW),
     (
         &["floor_divide_i32", "remainder_i32"],
         include_str!("../../shaders/idivmod_i32.wgsl"),
@@ -59,6 +59,10 @@ const LIBRARY: [(&[&str], &str); 9] = [
         include_str!("../../shaders/divmod_f64.wgsl"),
     ),
 ];
+
+/// Integer power (`shaders/ipow.wgsl`), written for the including kernel's
+/// compute type `C`.
+pub(crate) const IPOW: &str = include_str!("../../shaders/ipow.wgsl");
 
 /// Whether `src` calls `name` (the identifier, then `(`).
 fn calls(src: &str, name: &str) -> bool {
@@ -143,9 +147,19 @@ pub(crate) fn is_packed(dt: DType) -> bool {
     lanes(dt) > 1
 }
 
-/// The `enable` directives a shader using `dtypes` needs.
-pub(crate) fn enables(dtypes: &[DType]) -> String {
-    if dtypes.contains(&DType::F16) {
+/// Whether `src` names the identifier `ident` (not as part of a longer one).
+pub(crate) fn mentions(src: &str, ident: &str) -> bool {
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    src.match_indices(ident).any(|(at, _)| {
+        !src[..at].chars().next_back().is_some_and(word)
+            && !src[at + ident.len()..].chars().next().is_some_and(word)
+    })
+}
+
+/// The `enable` directives a shader using `dtypes`, and running the
+/// generated `code` (which may hold values of other dtypes), needs.
+pub(crate) fn enables(dtypes: &[DType], code: &str) -> String {
+    if dtypes.contains(&DType::F16) || mentions(code, "f16") {
         "enable f16;\n".to_string()
     } else {
         String::new()
@@ -223,6 +237,13 @@ pub(crate) fn convert(from: DType, to: DType, e: &str) -> String {
         return format!("select({t}(0), {t}(1), {e})");
     }
     let signed32 = rep(from) == "i32";
+    // NaN to an integer is 0, as the CPU's casts give it (WGSL leaves the
+    // conversion of NaN indeterminate: two kernels could disagree).
+    let e = if from.is_float() && !to.is_float() {
+        format!("select({e}, {}(0), is_nan_f32(f32({e})))", rep(from))
+    } else {
+        e
+    };
     match (from.is_float(), to) {
         // Float to unsigned: negative values wrap through the signed type.
         (true, DType::U8 | DType::U16 | DType::U32) => wrap(
@@ -267,6 +288,14 @@ mod tests {
     }
 
     #[test]
+    fn generated_code_using_f16_enables_it() {
+        assert!(enables(&[DType::F32], "").is_empty());
+        assert!(enables(&[DType::F32], "let t0: f16 = f16(x);").contains("enable f16"));
+        assert!(enables(&[DType::F32], "round_bf16(x) + pack_f16s").is_empty());
+        assert!(enables(&[DType::F16], "").contains("enable f16"));
+    }
+
+    #[test]
     fn helpers_follow_the_calls() {
         assert!(helpers("ipow(x0, x1)").contains("fn ipow("));
         assert!(helpers("C(2) * ipow (x0, x1)").contains("fn ipow("));
@@ -292,5 +321,9 @@ mod tests {
             "select(i64(0), i64(1), (x))"
         );
         assert!(convert(DType::U8, DType::F32, "x").contains("0xffu"));
+        assert_eq!(
+            convert(DType::F64, DType::I64, "x"),
+            "i64(select((x), f64(0), is_nan_f32(f32((x)))))"
+        );
     }
 }

@@ -82,7 +82,7 @@ pub(crate) fn gather_source(dtype: DType) -> Result<String> {
         &format!("gather.wgsl (gather_{dtype})"),
         GATHER,
         &[
-            ("enables", &codegen::enables(&[dtype])),
+            ("enables", &codegen::enables(&[dtype], "")),
             ("workgroup_size", &WORKGROUP_SIZE.to_string()),
             ("lanes", &lanes.to_string()),
             ("common", COMMON),
@@ -114,7 +114,7 @@ pub(crate) fn scatter_source(dst: DType, src: DType) -> Result<String> {
         &format!("scatter.wgsl (scatter_{src}_to_{dst})"),
         SCATTER,
         &[
-            ("enables", &codegen::enables(&[dst, src])),
+            ("enables", &codegen::enables(&[dst, src], "")),
             ("workgroup_size", &WORKGROUP_SIZE.to_string()),
             ("lanes", &lanes.to_string()),
             ("common", COMMON),

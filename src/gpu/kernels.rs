@@ -61,6 +61,13 @@ pub struct ElementwiseOp<'a> {
     /// tests for NaN reliably. Kernels are cached by op name, expression and
     /// dtypes.
     pub expr: &'a str,
+    /// WGSL functions pasted at module scope, which `expr` may call
+    /// (empty for most ops): generated code such as a fused expression's
+    /// nodes ([`crate::expr`]). Besides `x0`, `x1`, ..., `expr` may read
+    /// `r0`, `r1`, ...: each input's value before the conversion to `C`, in
+    /// its own dtype's representation (see [`crate::gpu`]'s codegen notes:
+    /// `u32` for uint8, `f32` for bfloat16, ...).
+    pub functions: &'a str,
     /// The compute type `C`.
     pub compute: DType,
     /// The output dtype (must equal the output view's dtype).
@@ -157,6 +164,8 @@ impl ReduceOp {
 pub(crate) struct ElementwiseSpec {
     pub name: String,
     pub expr: String,
+    /// [`ElementwiseOp::functions`].
+    pub functions: String,
     pub inputs: Vec<DType>,
     pub compute: DType,
     pub out: DType,
@@ -189,7 +198,7 @@ impl ElementwiseSpec {
         dtypes.push(self.out);
         KernelKey {
             op: self.name.clone(),
-            expr: self.expr.clone(),
+            expr: format!("{}\n{}", self.functions, self.expr),
             dtypes,
             variant: self.variant(),
         }
@@ -314,7 +323,8 @@ impl ElementwiseSpec {
             loads.push(codegen::load(dt, &array, &format!("u32(idx[{}])", k + 1)));
         }
         let mut value = format!(
-            "fn value_of({}) -> C {{\n{converts}    return {};\n}}\n",
+            "{}\nfn value_of({}) -> C {{\n{converts}    return {};\n}}\n",
+            self.functions,
             args.join(", "),
             self.expr
         );
@@ -360,7 +370,7 @@ impl ElementwiseSpec {
     pub(crate) fn source(&self) -> Result<String> {
         let mut dtypes = self.inputs.clone();
         dtypes.extend([self.compute, self.out]);
-        let enables = codegen::enables(&dtypes);
+        let enables = codegen::enables(&dtypes, &self.functions);
         let (bindings, value) = self.inputs_wgsl()?;
         // The library functions the expression, the input conversions (in
         // `value`) and the store conversion call.
@@ -460,12 +470,13 @@ impl ElementwiseSpec {
 }
 
 /// The WGSL source of the strided elementwise kernel computing `expr`
-/// (over `x0`, `x1`, ... in compute type `compute`) from `inputs` into
-/// `out`: what [`elementwise`] compiles for strided operands. For checking
-/// an expression without a device.
+/// (over `x0`, `x1`, ... in compute type `compute`, calling `functions`)
+/// from `inputs` into `out`: what [`elementwise`] compiles for strided
+/// operands. For checking an expression without a device.
 pub(crate) fn elementwise_source(
     name: &str,
     expr: &str,
+    functions: &str,
     inputs: &[DType],
     compute: DType,
     out: DType,
@@ -473,6 +484,7 @@ pub(crate) fn elementwise_source(
     ElementwiseSpec {
         name: name.to_string(),
         expr: expr.to_string(),
+        functions: functions.to_string(),
         inputs: inputs.to_vec(),
         compute,
         out,
@@ -695,7 +707,7 @@ impl ReduceSpec {
             &format!("reduce.wgsl ({name})"),
             REDUCE,
             &[
-                ("enables", &codegen::enables(&dtypes)),
+                ("enables", &codegen::enables(&dtypes, "")),
                 ("acc", a),
                 ("workgroup_size", &WORKGROUP_SIZE.to_string()),
                 (
@@ -934,7 +946,13 @@ fn max_groups(dev: &GpuDevice) -> u64 {
 /// let b = upload(&dev, bytemuck::cast_slice(&[10.0f32, 20.0, 30.0])).unwrap();
 /// let out = GpuBuffer::empty(&dev, 6 * 4).unwrap();
 /// // (2, 3) + (3,) broadcast: b's stride on axis 0 is 0.
-/// let add = ElementwiseOp { name: "add", expr: "x0 + x1", compute: DType::F32, out: DType::F32 };
+/// let add = ElementwiseOp {
+///     name: "add",
+///     expr: "x0 + x1",
+///     functions: "",
+///     compute: DType::F32,
+///     out: DType::F32,
+/// };
 /// elementwise(
 ///     &dev,
 ///     &add,
@@ -1200,6 +1218,7 @@ fn launch_elementwise(
         let spec = ElementwiseSpec {
             name: op.name.to_string(),
             expr: op.expr.to_string(),
+            functions: op.functions.to_string(),
             inputs: inputs.iter().map(|v| v.dtype).collect(),
             compute: op.compute,
             out: op.out,
@@ -1237,6 +1256,7 @@ fn launch_elementwise(
     let spec = ElementwiseSpec {
         name: op.name.to_string(),
         expr: op.expr.to_string(),
+        functions: op.functions.to_string(),
         inputs: inputs.iter().map(|v| v.dtype).collect(),
         compute: op.compute,
         out: op.out,
@@ -1427,7 +1447,8 @@ fn chunk_elem_offset(
 /// Record one chunk of an elementwise launch: the parameters (the 8-word
 /// `header`, the shape, then per operand its element offset and strides;
 /// see `shaders/strided_index.wgsl`) and the bindings of the operands that
-/// have their own.
+/// have their own. Header word 7 is always 0: generated expression code
+/// reads it as a zero the shader compiler cannot know (`expr::gpu`).
 fn dispatch_chunk(
     dev: &GpuDevice,
     kernel: &launch::Kernel,
@@ -1436,6 +1457,7 @@ fn dispatch_chunk(
     ops: &ChunkOperands,
     chunk: &launch::Chunk,
 ) -> Result<()> {
+    debug_assert_eq!(header[7], 0, "header word 7 is the kernels' opaque zero");
     let mut params = header.to_vec();
     params.extend(shape.iter().map(|&d| d as u32));
     for (k, strides) in ops.strides.iter().enumerate() {
@@ -1860,6 +1882,7 @@ pub fn copy(dev: &GpuDevice, shape: &[usize], out: &GpuView, input: &GpuView) ->
     let op = ElementwiseOp {
         name: "copy",
         expr: "x0",
+        functions: "",
         compute: out.dtype,
         out: out.dtype,
     };

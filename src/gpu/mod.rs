@@ -72,7 +72,7 @@
 //! next call that checks; nothing panics.
 
 mod buffer;
-mod codegen;
+pub(crate) mod codegen;
 mod context;
 mod indexing;
 mod kernels;

@@ -63,6 +63,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                     let spec = ElementwiseSpec {
                         name: "op".into(),
                         expr: expr.into(),
+                        functions: String::new(),
                         inputs: vec![dt; nin],
                         compute: dt,
                         out: dt,
@@ -98,6 +99,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                 specs.push(ElementwiseSpec {
                     name: "copy".into(),
                     expr: "x0".into(),
+                    functions: String::new(),
                     inputs: vec![dt],
                     compute: to,
                     out: to,
@@ -110,6 +112,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                 specs.push(ElementwiseSpec {
                     name: "mixed".into(),
                     expr: sample_exprs(dt, 2)[0].into(),
+                    functions: String::new(),
                     inputs: vec![to, DType::F32],
                     compute: dt,
                     out: to,
@@ -123,6 +126,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                 specs.push(ElementwiseSpec {
                     name: "mixed_inplace".into(),
                     expr: sample_exprs(dt, 2)[0].into(),
+                    functions: String::new(),
                     inputs: vec![to, DType::F32],
                     compute: dt,
                     out: to,
@@ -188,6 +192,7 @@ fn elementwise_specs() -> Vec<ElementwiseSpec> {
                 let spec = ElementwiseSpec {
                     name: "lib".into(),
                     expr: expr.into(),
+                    functions: String::new(),
                     inputs: vec![dt, dt],
                     compute: dt,
                     out: dt,
@@ -303,6 +308,7 @@ fn aliased_inputs_have_no_binding_and_read_the_output() {
         let spec = ElementwiseSpec {
             name: "add".into(),
             expr: sample_exprs(out, 2)[0].into(),
+            functions: String::new(),
             inputs: vec![out, out],
             compute: out,
             out,
@@ -332,6 +338,7 @@ fn aliased_inputs_have_no_binding_and_read_the_output() {
     let bad = ElementwiseSpec {
         name: "add".into(),
         expr: "x0 + x1".into(),
+        functions: String::new(),
         inputs: vec![DType::I32, DType::F32],
         compute: DType::F32,
         out: DType::F32,
@@ -356,6 +363,7 @@ fn kernel_names_follow_op_dtype_variant() {
     let spec = ElementwiseSpec {
         name: "add".into(),
         expr: "x0 + x1".into(),
+        functions: String::new(),
         inputs: vec![DType::F32, DType::F32],
         compute: DType::F32,
         out: DType::F32,
@@ -616,6 +624,7 @@ fn check_binary(
         &ElementwiseOp {
             name: op.name,
             expr,
+            functions: "",
             compute: dt,
             out: dt,
         },
@@ -818,6 +827,7 @@ fn a_kernel_that_fails_to_build_is_a_device_error() {
     let bad = ElementwiseOp {
         name: "broken",
         expr: "x0 +* nonsense(",
+        functions: "",
         compute: DType::F32,
         out: DType::F32,
     };
@@ -1197,6 +1207,7 @@ fn in_place_and_overlapping_outputs_read_a_copy() {
     let add = ElementwiseOp {
         name: "add",
         expr: "x0 + x1",
+        functions: "",
         compute: DType::F32,
         out: DType::F32,
     };
@@ -1291,6 +1302,7 @@ fn check_inplace(
     let ew = ElementwiseOp {
         name: op.name,
         expr,
+        functions: "",
         compute: dt,
         out: dt,
     };
@@ -1672,6 +1684,7 @@ fn bad_views_and_dtypes_are_errors() {
     let add = ElementwiseOp {
         name: "add",
         expr: "x0 + x1",
+        functions: "",
         compute: DType::F32,
         out: DType::F32,
     };
@@ -1701,6 +1714,7 @@ fn bad_views_and_dtypes_are_errors() {
     let copy8 = ElementwiseOp {
         name: "copy",
         expr: "x0",
+        functions: "",
         compute: DType::U8,
         out: DType::U8,
     };
@@ -1750,6 +1764,7 @@ fn two_d_grid_beyond_65535_workgroups() {
         &ElementwiseOp {
             name: "affine",
             expr: "x0 * 3u + 7u",
+            functions: "",
             compute: DType::U32,
             out: DType::U32,
         },
@@ -2666,6 +2681,7 @@ fn chain(dev: &GpuDevice, flush_each: bool) -> (Vec<f32>, u64, std::time::Durati
     let op = ElementwiseOp {
         name: "step",
         expr: "x0 * C(0.5) + C(1)",
+        functions: "",
         compute: DType::F32,
         out: DType::F32,
     };

@@ -279,8 +279,8 @@ pub fn binary_operands(op: BinaryOp, x: Operand<'_>, y: Operand<'_>) -> Result<A
     if let Some(exact) = exact_mixed_comparison(op, &device, &a, &b)? {
         return Ok(exact);
     }
-    if is_sqrt_power(op, &a, y, loop_dtype) {
-        return a.unary(super::UnaryOp::Sqrt);
+    if let Some(fast) = fast_power(op, &a, y, loop_dtype)? {
+        return Ok(fast);
     }
     let shape = broadcast_shapes(name, &[a.shape(), b.shape()])?;
     let layouts: [&Layout; 2] = [a.layout(), b.layout()];
@@ -361,16 +361,46 @@ fn out_of_range_comparison<'a>(
     Some((arr, answer))
 }
 
-/// Whether `a ** y` is NumPy's fast square root: a float32 or float64
-/// array raised to the Python scalar 0.5 computes `sqrt` (so `(-0.0) **
-/// 0.5` is -0.0 and `(-inf) ** 0.5` is NaN, where C's `pow` gives +0.0 and
-/// +inf); float16 and bfloat16 take `pow`, as NumPy's loops for them do.
-/// Every other scalar exponent gives `pow`'s own bits.
-fn is_sqrt_power(op: BinaryOp, a: &Array, y: Operand<'_>, loop_dtype: DType) -> bool {
-    op == BinaryOp::Power
-        && matches!(loop_dtype, DType::F32 | DType::F64)
-        && a.dtype() == loop_dtype
-        && matches!(y, Operand::Scalar(Scalar::Float(e)) if e == 0.5)
+/// NumPy's fast scalar powers: a float32 or float64 array raised to the
+/// Python scalar 0.5 computes `sqrt` (so `(-0.0) ** 0.5` is -0.0 and
+/// `(-inf) ** 0.5` is NaN, where C's `pow` gives +0.0 and +inf), to 2
+/// `x * x`, to -1 `1 / x`, to 1 a copy and to 0 ones (each the correctly
+/// rounded power, which `pow` itself need not give). float16 and bfloat16
+/// take `pow`, as NumPy's loops for them do; so does every other exponent.
+/// `None` when no fast form applies. [`crate::expr`] builds the same forms.
+fn fast_power(op: BinaryOp, a: &Array, y: Operand<'_>, loop_dtype: DType) -> Result<Option<Array>> {
+    let e = match (op, y) {
+        (BinaryOp::Power, Operand::Scalar(Scalar::Float(e))) => e,
+        (BinaryOp::Power, Operand::Scalar(Scalar::Int(e))) => e as f64,
+        _ => return Ok(None),
+    };
+    if !matches!(loop_dtype, DType::F32 | DType::F64) || a.dtype() != loop_dtype {
+        return Ok(None);
+    }
+    let array = Operand::Array(a);
+    let filled = |copy: bool| -> Result<Array> {
+        let layout = ufunc_output_layout(a.shape(), &[a.layout()], &[false]);
+        let out = Array::alloc_on(&a.device(), "power", layout, loop_dtype)?;
+        if copy {
+            out.copy_from_unchecked("power", a)?;
+        } else {
+            out.fill(1.0)?;
+        }
+        Ok(out)
+    };
+    Ok(Some(if e == 0.5 {
+        a.unary(super::UnaryOp::Sqrt)?
+    } else if e == 2.0 {
+        binary_operands(BinaryOp::Multiply, array, array)?
+    } else if e == -1.0 {
+        binary_operands(BinaryOp::Divide, Operand::Scalar(Scalar::Float(1.0)), array)?
+    } else if e == 1.0 {
+        filled(true)?
+    } else if e == 0.0 {
+        filled(false)?
+    } else {
+        return Ok(None);
+    }))
 }
 
 /// NumPy 2 compares int64 with uint64 exactly, where their common dtype
@@ -453,8 +483,26 @@ pub fn binary_operands_into(
     if let Some(exact) = exact_mixed_comparison(op, &out.device(), &a, &b)? {
         return out.assign(&[], &exact);
     }
-    if is_sqrt_power(op, &a, y, loop_dtype) {
-        return a.unary_into(super::UnaryOp::Sqrt, out);
+    let exponent = match (op, y) {
+        (BinaryOp::Power, Operand::Scalar(Scalar::Float(e))) => Some(e),
+        (BinaryOp::Power, Operand::Scalar(Scalar::Int(v))) => Some(v as f64),
+        _ => None,
+    };
+    let fast = matches!(loop_dtype, DType::F32 | DType::F64) && a.dtype() == loop_dtype;
+    if let Some(e) = exponent.filter(|_| fast) {
+        // The fast forms whose bits can differ from `pow`'s (see
+        // `fast_power`); `x ** 1` and `x ** 0` are exact either way.
+        let x = Operand::Array(&a);
+        if e == 0.5 {
+            return a.unary_into(super::UnaryOp::Sqrt, out);
+        }
+        if e == 2.0 {
+            return binary_operands_into(BinaryOp::Multiply, x, x, out);
+        }
+        if e == -1.0 {
+            let one = Operand::Scalar(Scalar::Float(1.0));
+            return binary_operands_into(BinaryOp::Divide, one, x, out);
+        }
     }
     let a = guard_overlap(name, out, &a)?;
     let b = guard_overlap(name, out, &b)?;

@@ -309,6 +309,19 @@ pub(crate) fn elementwise(
     out: &Array,
     inputs: &[&Array],
 ) -> Result<()> {
+    elementwise_with(name, expr, "", compute, out, inputs)
+}
+
+/// [`elementwise`] with WGSL `functions` that `expr` calls
+/// ([`gpu::ElementwiseOp::functions`]).
+pub(crate) fn elementwise_with(
+    name: &'static str,
+    expr: &str,
+    functions: &str,
+    compute: DType,
+    out: &Array,
+    inputs: &[&Array],
+) -> Result<()> {
     let dev = device_of(out).ok_or_else(|| Error::Device {
         op: name,
         reason: "the output is not on a GPU".into(),
@@ -338,6 +351,7 @@ pub(crate) fn elementwise(
     let op = gpu::ElementwiseOp {
         name,
         expr,
+        functions,
         compute,
         out: out.dtype(),
     };
@@ -368,15 +382,15 @@ pub(crate) fn binary(
     b: &Array,
     out: &Array,
 ) -> Result<()> {
-    let expr = half_rounded(op.wgsl_for(loop_dtype)?, loop_dtype, out);
+    let expr = half_rounded(op.wgsl_for(loop_dtype)?, loop_dtype, out.dtype());
     elementwise(op.name(), &expr, loop_dtype, out, &[a, b])
 }
 
 /// `expr` rounded to bfloat16 when a bfloat16 loop (computed in f32)
-/// writes a wider output: NumPy's loop rounds to its own dtype first
+/// writes a wider `out` dtype: NumPy's loop rounds to its own dtype first
 /// (float16 loops compute in f16 on the GPU and need nothing).
-fn half_rounded(expr: String, loop_dtype: DType, out: &Array) -> String {
-    if loop_dtype == DType::BF16 && out.dtype() != DType::BF16 && out.dtype().is_float() {
+pub(crate) fn half_rounded(expr: String, loop_dtype: DType, out: DType) -> String {
+    if loop_dtype == DType::BF16 && out != DType::BF16 && out.is_float() {
         format!("round_bf16({expr})")
     } else {
         expr
@@ -385,26 +399,36 @@ fn half_rounded(expr: String, loop_dtype: DType, out: &Array) -> String {
 
 /// A unary ufunc on the GPU.
 pub(crate) fn unary(op: UnaryOp, loop_dtype: DType, a: &Array, out: &Array) -> Result<()> {
-    let expr = half_rounded(op.wgsl_for(loop_dtype)?, loop_dtype, out);
+    let expr = half_rounded(op.wgsl_for(loop_dtype)?, loop_dtype, out.dtype());
     elementwise(op.name(), &expr, loop_dtype, out, &[a])
+}
+
+/// The WGSL of `where(x0, x1, x2)` computing in `c`, the condition `x0`
+/// converted to `c` (0 or 1) like the other inputs.
+pub(crate) fn where_wgsl(c: DType) -> &'static str {
+    if c == DType::Bool {
+        "select(x2, x1, x0)"
+    } else {
+        "select(x2, x1, x0 != C(0))"
+    }
+}
+
+/// The WGSL of `clip(x0, x1, x2)` computing in `c`: NaN-propagating
+/// `minimum(maximum(x0, x1), x2)`.
+pub(crate) fn clip_wgsl(c: DType) -> String {
+    nan_min(&nan_max("x0", "x1", c), "x2", c)
 }
 
 /// `where(cond, x, y)` on the GPU; `cond` must be bool.
 pub(crate) fn select(cond: &Array, x: &Array, y: &Array, out: &Array) -> Result<()> {
     let c = out.dtype();
-    let expr = if c == DType::Bool {
-        "select(x2, x1, x0)"
-    } else {
-        "select(x2, x1, x0 != C(0))"
-    };
-    elementwise("where", expr, c, out, &[cond, x, y])
+    elementwise("where", where_wgsl(c), c, out, &[cond, x, y])
 }
 
 /// `clip(a, lo, hi)` on the GPU.
 pub(crate) fn clip(a: &Array, lo: &Array, hi: &Array, out: &Array) -> Result<()> {
     let c = out.dtype();
-    let expr = nan_min(&nan_max("x0", "x1", c), "x2", c);
-    elementwise("clip", &expr, c, out, &[a, lo, hi])
+    elementwise("clip", &clip_wgsl(c), c, out, &[a, lo, hi])
 }
 
 /// A reduction on the GPU: `out` (strides over the kept axes) receives the

@@ -200,8 +200,71 @@ impl Array {
     /// ```
     pub fn reduce(&self, op: ReduceOp, axes: impl Into<Axes>, keepdims: bool) -> Result<Array> {
         let name = op.name();
-        let ndim = self.ndim();
-        let axes: Vec<usize> = match axes.into() {
+        let plan = ReducePlan::new(op, self.layout(), self.dtype(), axes.into(), keepdims)?;
+        let out = self.alloc_like(name, plan.out_layout.clone(), op.result_dtype(self.dtype()))?;
+        let out_strides = plan.out_strides(out.layout());
+        #[cfg(feature = "gpu")]
+        if self.gpu_buffer().is_some() {
+            crate::ops::gpu::reduce(
+                op,
+                self,
+                &plan.kept_shape,
+                &plan.in_kept,
+                &plan.red_shape,
+                &plan.red_strides,
+                &out,
+                &out_strides,
+            )?;
+            return Ok(out);
+        }
+        out.with_locks(name, &[self], |locks| {
+            let o = out.raw(locks, &out_strides);
+            let x = self.raw(locks, &plan.in_kept);
+            crate::dispatch_dtype!(self.dtype(), T => {
+                // SAFETY: the input's offset lies in its buffer; the locks
+                // are held and the layouts come from the layout module.
+                let src = kern::Memory(unsafe { (x.ptr as *const T).add(x.offset) });
+                plan.run::<T, _>(o, &src)
+            })
+        })?;
+        Ok(out)
+    }
+}
+
+/// A reduction's shapes and strides, worked out from the input's layout:
+/// the same for the eager reduction and for a fused one
+/// ([`crate::expr`]), which walks an expression's result as if it were an
+/// array of that layout (so both add in the same order).
+pub(crate) struct ReducePlan {
+    op: ReduceOp,
+    /// The kept input axes' lengths, in input order.
+    pub(crate) kept_shape: Vec<usize>,
+    /// The result's layout.
+    pub(crate) out_layout: Layout,
+    /// The input's strides over the kept axes.
+    pub(crate) in_kept: Vec<isize>,
+    /// The reduced axes' lengths and input strides, in input order.
+    pub(crate) red_shape: Vec<usize>,
+    pub(crate) red_strides: Vec<isize>,
+    reduced: Vec<bool>,
+    keepdims: bool,
+}
+
+impl ReducePlan {
+    /// The plan of `op` over `axes` of an input with `layout` and `dtype`.
+    ///
+    /// # Errors
+    /// As [`Array::reduce`].
+    pub(crate) fn new(
+        op: ReduceOp,
+        layout: &Layout,
+        dtype: DType,
+        axes: Axes,
+        keepdims: bool,
+    ) -> Result<ReducePlan> {
+        let name = op.name();
+        let (shape, ndim) = (layout.shape(), layout.ndim());
+        let axes: Vec<usize> = match axes {
             Axes::All => (0..ndim).collect(),
             // NumPy's reductions take the single axis 0 or -1 of a 0-d array
             // and reduce nothing; `mean` checks the axis first and refuses.
@@ -227,113 +290,88 @@ impl Array {
             }
         };
         let reduced: Vec<bool> = (0..ndim).map(|d| axes.contains(&d)).collect();
-        let count: usize = axes.iter().map(|&d| self.shape()[d]).product();
-        let kept_shape: Vec<usize> = (0..ndim)
-            .filter(|&d| !reduced[d])
-            .map(|d| self.shape()[d])
-            .collect();
+        let count: usize = axes.iter().map(|&d| shape[d]).product();
         // As NumPy: any reduced axis of length 0 leaves nothing to take the
         // first element from, even when the result itself is empty.
         if op.needs_elements() && count == 0 {
             return Err(Error::EmptyReduction {
                 op: name,
-                shape: self.shape().to_vec(),
+                shape: shape.to_vec(),
             });
         }
-        let out_shape: Vec<usize> = if keepdims {
-            (0..ndim)
-                .map(|d| if reduced[d] { 1 } else { self.shape()[d] })
-                .collect()
-        } else {
-            kept_shape.clone()
+        let kept = |v: &[isize]| -> Vec<isize> {
+            (0..ndim).filter(|&d| !reduced[d]).map(|d| v[d]).collect()
         };
+        let out_shape: Vec<usize> = (0..ndim)
+            .filter(|&d| keepdims || !reduced[d])
+            .map(|d| if reduced[d] { 1 } else { shape[d] })
+            .collect();
         let out_layout = if op.is_arg() {
             Layout::contiguous(name, &out_shape, Order::C)?
-        } else if op == ReduceOp::Mean && self.dtype() == DType::F16 {
+        } else if op == ReduceOp::Mean && dtype == DType::F16 {
             // NumPy sums float16 in float32 and returns a float16 copy of
             // that sum (order K), which can restride length-1 axes.
-            copy_layout(
-                &reduce_output_layout(self.layout(), &axes, keepdims),
-                Order::K,
-            )
+            copy_layout(&reduce_output_layout(layout, &axes, keepdims), Order::K)
         } else {
-            reduce_output_layout(self.layout(), &axes, keepdims)
+            reduce_output_layout(layout, &axes, keepdims)
         };
-        let out = self.alloc_like(name, out_layout, op.result_dtype(self.dtype()))?;
-        // Output strides over the kept input axes, in input order.
-        let out_strides: Vec<isize> = if keepdims {
-            (0..ndim)
+        Ok(ReducePlan {
+            op,
+            kept_shape: (0..ndim)
                 .filter(|&d| !reduced[d])
-                .map(|d| out.layout().strides()[d])
+                .map(|d| shape[d])
+                .collect(),
+            out_layout,
+            in_kept: kept(layout.strides()),
+            red_shape: axes.iter().map(|&d| shape[d]).collect(),
+            red_strides: axes.iter().map(|&d| layout.strides()[d]).collect(),
+            reduced,
+            keepdims,
+        })
+    }
+
+    /// The result's strides over the kept input axes, in input order.
+    pub(crate) fn out_strides(&self, out: &Layout) -> Vec<isize> {
+        if self.keepdims {
+            (0..self.reduced.len())
+                .filter(|&d| !self.reduced[d])
+                .map(|d| out.strides()[d])
                 .collect()
         } else {
-            out.layout().strides().to_vec()
-        };
-        let in_kept: Vec<isize> = (0..ndim)
-            .filter(|&d| !reduced[d])
-            .map(|d| self.layout().strides()[d])
-            .collect();
-        #[cfg(feature = "gpu")]
-        if self.gpu_buffer().is_some() {
-            let red_shape: Vec<usize> = axes.iter().map(|&d| self.shape()[d]).collect();
-            let red_strides: Vec<isize> =
-                axes.iter().map(|&d| self.layout().strides()[d]).collect();
-            crate::ops::gpu::reduce(
-                op,
-                self,
-                &kept_shape,
-                &in_kept,
-                &red_shape,
-                &red_strides,
-                &out,
-                &out_strides,
-            )?;
-            return Ok(out);
+            out.strides().to_vec()
         }
-        let red = ReducedAxes::new(
-            &axes.iter().map(|&d| self.shape()[d]).collect::<Vec<_>>(),
-            &axes
-                .iter()
-                .map(|&d| self.layout().strides()[d])
-                .collect::<Vec<_>>(),
-        );
-        out.with_locks(name, &[self], |locks| {
-            let o = out.raw(locks, &out_strides);
-            let x = self.raw(locks, &in_kept);
-            crate::dispatch_dtype!(self.dtype(), T => dispatch::<T>(op, &kept_shape, o, x, &red))
-        })?;
-        Ok(out)
     }
-}
 
-fn dispatch<T: ReduceElem>(
-    op: ReduceOp,
-    kept: &[usize],
-    o: crate::cpu::RawOperand<'_>,
-    x: crate::cpu::RawOperand<'_>,
-    red: &ReducedAxes,
-) {
-    fn run<T: Element, R: Reducer<T>>(
-        kept: &[usize],
+    /// Runs the reduction on the CPU, reading the input's elements from
+    /// `src` into the result `o` (strides from [`ReducePlan::out_strides`]).
+    pub(crate) fn run<T: ReduceElem, S: kern::Source<T>>(
+        &self,
         o: crate::cpu::RawOperand<'_>,
-        x: crate::cpu::RawOperand<'_>,
-        red: &ReducedAxes,
-        r: R,
+        src: &S,
     ) {
-        // SAFETY: locks held by the caller; `o` is a new array of the
-        // reducer's output dtype, `x` has dtype `T`.
-        unsafe { kern::reduce::<T, R>(kept, o, x, red, &r) }
-    }
-    match op {
-        ReduceOp::Sum => run::<T, _>(kept, o, x, red, kern::Sum),
-        ReduceOp::Prod => run::<T, _>(kept, o, x, red, kern::Prod),
-        ReduceOp::Mean => run::<T, _>(kept, o, x, red, kern::Mean),
-        ReduceOp::Min => run::<T, _>(kept, o, x, red, kern::Extreme::<false>),
-        ReduceOp::Max => run::<T, _>(kept, o, x, red, kern::Extreme::<true>),
-        ReduceOp::ArgMin => run::<T, _>(kept, o, x, red, kern::ArgExtreme::<false>),
-        ReduceOp::ArgMax => run::<T, _>(kept, o, x, red, kern::ArgExtreme::<true>),
-        ReduceOp::Any => run::<T, _>(kept, o, x, red, kern::Truth::<false>),
-        ReduceOp::All => run::<T, _>(kept, o, x, red, kern::Truth::<true>),
+        fn go<T: Element, R: Reducer<T>, S: kern::Source<T>>(
+            p: &ReducePlan,
+            o: crate::cpu::RawOperand<'_>,
+            src: &S,
+            r: R,
+        ) {
+            let red = ReducedAxes::new(&p.red_shape, &p.red_strides);
+            // SAFETY: the caller holds the locks; `o` is a new array of the
+            // reducer's output dtype; `src` holds every element the input
+            // layout reaches.
+            unsafe { kern::reduce_from::<T, R, S>(&p.kept_shape, o, &p.in_kept, src, &red, &r) }
+        }
+        match self.op {
+            ReduceOp::Sum => go::<T, _, S>(self, o, src, kern::Sum),
+            ReduceOp::Prod => go::<T, _, S>(self, o, src, kern::Prod),
+            ReduceOp::Mean => go::<T, _, S>(self, o, src, kern::Mean),
+            ReduceOp::Min => go::<T, _, S>(self, o, src, kern::Extreme::<false>),
+            ReduceOp::Max => go::<T, _, S>(self, o, src, kern::Extreme::<true>),
+            ReduceOp::ArgMin => go::<T, _, S>(self, o, src, kern::ArgExtreme::<false>),
+            ReduceOp::ArgMax => go::<T, _, S>(self, o, src, kern::ArgExtreme::<true>),
+            ReduceOp::Any => go::<T, _, S>(self, o, src, kern::Truth::<false>),
+            ReduceOp::All => go::<T, _, S>(self, o, src, kern::Truth::<true>),
+        }
     }
 }
 

@@ -22,7 +22,7 @@ fn promoted<const N: usize>(operands: &[Operand<'_>; N]) -> DType {
 /// NumPy 2 takes it: a bound outside `dt` that fits int64 is clamped to
 /// `dt`'s range (`clip(uint8_array, -1, 300)` leaves every element as it
 /// is); one outside int64 as well is an error (NumPy's `OverflowError`).
-fn clip_bound(s: Scalar, dt: DType) -> Result<Scalar> {
+pub(crate) fn clip_bound(s: Scalar, dt: DType) -> Result<Scalar> {
     let Scalar::Int(v) = s else {
         return Ok(s);
     };

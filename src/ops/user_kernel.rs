@@ -159,6 +159,7 @@ impl ElementwiseKernel {
         let src = crate::gpu::elementwise_source(
             "elementwise_kernel",
             &self.expr,
+            "",
             &vec![self.compute; self.inputs.len()],
             self.compute,
             self.out,

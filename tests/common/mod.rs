@@ -113,3 +113,25 @@ pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default()
 }
+
+/// An array's dtype, shape and element bits, for bit-for-bit comparisons
+/// (bfloat16, which `.npy` cannot hold, through its exact float32 widening).
+#[allow(dead_code)]
+pub trait Bits {
+    /// The dtype and shape, then the `.npy` bytes of the elements.
+    fn bits(&self) -> strider::Result<Vec<u8>>;
+}
+
+impl Bits for Array {
+    fn bits(&self) -> strider::Result<Vec<u8>> {
+        let a = self.to_cpu()?;
+        let mut out = format!("{} {:?} ", a.dtype(), a.shape()).into_bytes();
+        let data = if a.dtype() == DType::BF16 {
+            a.astype(DType::F32)?
+        } else {
+            a
+        };
+        out.extend(data.to_npy_bytes()?);
+        Ok(out)
+    }
+}
