@@ -647,6 +647,105 @@ fn run_strider(cfg: &Config) -> Result<Vec<Case>, Box<dyn Error>> {
             Goal::None,
             t,
         ));
+        // Expressions (one pass per expression; the rows of issue 10).
+        let t = measure(cfg, 1, || drop(black_box(ok((a.expr() * 2.0 + &b).eval()))));
+        cases.push(Case::new(
+            "expr_mul2_add",
+            "`a * 2.0 + b` as an expression (`eval`)",
+            3 * n * f4,
+            Goal::Numpy(2.0),
+            t,
+        ));
+        let t = measure(cfg, 1, || ok((a.expr() * 2.0 + &b).eval_into(&out)));
+        cases.push(Case::new(
+            "expr_mul2_add_into",
+            "`a * 2.0 + b` as an expression into an existing output",
+            3 * n * f4,
+            Goal::Stream(0.9),
+            t,
+        ));
+        let mse = || (a.expr() - &b).square().mean(Axes::All).eval();
+        let t = measure(cfg, 1, || drop(black_box(ok(mse()))));
+        let check = ok(ok(mse()).item::<f32>()) as f64;
+        cases.push(
+            Case::new(
+                "mse",
+                "`((a - b)**2).mean()` fused",
+                (2 * n + 1) * f4,
+                Goal::Numpy(3.0),
+                t,
+            )
+            .check_rtol(check, 1e-4),
+        );
+        let mse_eager = || -> strider::Result<Array> { (&a - &b)?.power(2)?.mean(Axes::All) };
+        let t = measure(cfg, 1, || drop(black_box(ok(mse_eager()))));
+        cases.push(
+            Case::new(
+                "mse_eager",
+                "`((a - b)**2).mean()` one eager op at a time",
+                (2 * n + 1) * f4,
+                Goal::None,
+                t,
+            )
+            .check_rtol(ok(ok(mse_eager()).item::<f32>()) as f64, 1e-4),
+        );
+        // Row softmax: a max pass, then two fused passes (exp-sum, exp-divide).
+        let softmax = || -> strider::Result<Array> {
+            let m = a.max_keepdims(1)?;
+            let e = (a.expr() - &m).exp();
+            let total = e.sum_keepdims(1).eval()?;
+            (e / &total).eval()
+        };
+        let t = measure(cfg, 1, || drop(black_box(ok(softmax()))));
+        let check = total(&ok(softmax()));
+        cases.push(
+            Case::new(
+                "softmax",
+                "row softmax: max, then exp-sum and exp-divide fused",
+                2 * n * f4,
+                Goal::Numpy(2.0),
+                t,
+            )
+            .check_rtol(check, 1e-4),
+        );
+        // Ten ops as a NumPy user writes them, fused and eager.
+        let chain = || {
+            ((((a.expr() * 1.5 + &b) * (a.expr() - 0.5)) / (b.expr() + 2.0) - &a * b.expr()) + 3.0)
+                * 0.25
+        };
+        let t = measure(cfg, 1, || drop(black_box(ok(chain().eval()))));
+        let check = total(&ok(chain().eval()));
+        cases.push(
+            Case::new(
+                "chain10",
+                "a 10-op elementwise chain as an expression",
+                3 * n * f4,
+                Goal::Numpy(4.0),
+                t,
+            )
+            .check_rtol(check, 1e-5),
+        );
+        let chain_eager = || -> strider::Result<Array> {
+            let l = ((&(&a * 1.5)? + &b)? * &(&a - 0.5)?)?;
+            let r = (&(&l / &(&b + 2.0)?)? - &(&a * &b)?)?;
+            &(&r + 3.0)? * 0.25
+        };
+        let t = measure(cfg, 1, || drop(black_box(ok(chain_eager()))));
+        cases.push(Case::new(
+            "chain10_eager",
+            "the same chain, one eager op at a time",
+            3 * n * f4,
+            Goal::None,
+            t,
+        ));
+        let t = measure(cfg, 1, || drop(black_box(ok(a.power(2)))));
+        cases.push(Case::new(
+            "pow2",
+            "eager `a ** 2` (the fast square)",
+            2 * n * f4,
+            Goal::Numpy(1.0),
+            t,
+        ));
         let t = measure(cfg, 1, || drop(black_box(ok(&a + &bt))));
         cases.push(Case::new(
             "add_bt",

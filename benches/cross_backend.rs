@@ -26,6 +26,12 @@
 //! (2 x 64 MiB moved), on one thread and on all threads; percentages are of
 //! the better of the two. Nothing here asserts anything about speed.
 //!
+//! Fusion (issue 10): the 10-op chain of the compare bench,
+//! `((a*1.5 + b) * (a - 0.5) / (b + 2) - a*b + 3) * 0.25`, as one expression
+//! and one eager op at a time, on `cpu-all` and `gpu-kernel` at one size
+//! (2^20, `--quick` 2^16): median times and the launches each makes (CPU
+//! passes from `strider::cpu::passes`, GPU dispatches).
+//!
 //! Output: one progress line per measurement on stderr, a markdown table on
 //! stdout, and `target/bench-results/cross_backend.{json,md,svg}`.
 
@@ -219,6 +225,78 @@ fn apply(fam: Family, a: &Array, b: &Array, row: &Array) -> Res<Array> {
     })
 }
 
+/// The 10-op chain as one expression.
+fn chain_fused(a: &Array, b: &Array) -> strider::Result<Array> {
+    (((((a.expr() * 1.5 + b) * (a.expr() - 0.5)) / (b.expr() + 2.0) - a * b.expr()) + 3.0) * 0.25)
+        .eval()
+}
+
+/// The same chain, one eager op at a time.
+fn chain_eager(a: &Array, b: &Array) -> strider::Result<Array> {
+    let l = ((&(a * 1.5)? + b)? * &(a - 0.5)?)?;
+    let r = (&(&l / &(b + 2.0)?)? - &(a * b)?)?;
+    &(&r + 3.0)? * 0.25
+}
+
+/// Kernel launches so far on `d` (CPU: passes on this thread).
+fn launches(d: &Device) -> u64 {
+    match d {
+        Device::Gpu(g) => g.dispatches(),
+        _ => strider::cpu::passes(),
+    }
+}
+
+/// One fusion measurement: the chain fused and eager on one backend.
+struct FusionRow {
+    backend: &'static str,
+    log2: u32,
+    fused_s: f64,
+    eager_s: f64,
+    fused_launches: u64,
+    eager_launches: u64,
+}
+
+/// Measures the chain fused and eager on `a` and `b` (on one device),
+/// checking first that both give the same values.
+fn fusion(cfg: &Config, backend: &'static str, a: &Array, b: &Array) -> Res<FusionRow> {
+    let d = a.device();
+    let (f, e) = (chain_fused(a, b)?, chain_eager(a, b)?);
+    if f.to_cpu()?.to_vec::<f32>()? != e.to_cpu()?.to_vec::<f32>()? {
+        return Err(format!("{backend}: the fused chain differs from the eager one").into());
+    }
+    let count = |run: &dyn Fn() -> strider::Result<Array>| -> Res<u64> {
+        let before = launches(&d);
+        let r = run()?;
+        let n = launches(&d) - before;
+        sync(&r)?;
+        Ok(n)
+    };
+    let fused_launches = count(&|| chain_fused(a, b))?;
+    let eager_launches = count(&|| chain_eager(a, b))?;
+    let fused = measure(cfg, || {
+        black_box(sync(&chain_fused(a, b)?)?);
+        Ok(())
+    })?;
+    let eager = measure(cfg, || {
+        black_box(sync(&chain_eager(a, b)?)?);
+        Ok(())
+    })?;
+    let log2 = a.size().trailing_zeros();
+    eprintln!(
+        "fusion      {backend:<10} 2^{log2:<2} fused {} in {fused_launches} launches, eager {} in {eager_launches}",
+        human_time(fused.0),
+        human_time(eager.0)
+    );
+    Ok(FusionRow {
+        backend,
+        log2,
+        fused_s: fused.0,
+        eager_s: eager.0,
+        fused_launches,
+        eager_launches,
+    })
+}
+
 /// Waits for the work behind `x` by reading back its first element.
 fn sync(x: &Array) -> Res<f32> {
     let one = x.ravel()?.slice(s![0..1])?.to_cpu()?;
@@ -369,6 +447,19 @@ fn main() -> Res<()> {
         }
     }
 
+    let mut fusion_rows = Vec::new();
+    {
+        let log2 = if quick { 16 } else { 20 };
+        let n = 1usize << log2;
+        let a = Array::from_vec(data(n, 5), &[n])?;
+        let b = Array::from_vec(data(n, 9), &[n])?;
+        fusion_rows.push(fusion(&cfg, "cpu-all", &a, &b)?);
+        if let Some(d) = &gpu {
+            let (da, db) = (a.to_device(d)?, b.to_device(d)?);
+            fusion_rows.push(fusion(&cfg, "gpu-kernel", &da, &db)?);
+        }
+    }
+
     // The report: markdown, JSON, SVG.
     let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -423,6 +514,28 @@ fn main() -> Res<()> {
             r.pct
         )?;
     }
+    writeln!(
+        md,
+        "\nFusion: `((a*1.5 + b) * (a - 0.5) / (b + 2) - a*b + 3) * 0.25`, f32, as one expression and one eager op at a time.\n"
+    )?;
+    writeln!(
+        md,
+        "| backend | elements | fused | eager | speed-up | launches fused | launches eager |"
+    )?;
+    writeln!(md, "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")?;
+    for r in &fusion_rows {
+        writeln!(
+            md,
+            "| {} | 2^{} | {} | {} | {:.2} x | {} | {} |",
+            r.backend,
+            r.log2,
+            human_time(r.fused_s),
+            human_time(r.eager_s),
+            r.eager_s / r.fused_s,
+            r.fused_launches,
+            r.eager_launches
+        )?;
+    }
     print!("\n{md}");
 
     let json: Value = json!({
@@ -444,6 +557,14 @@ fn main() -> Res<()> {
             "reps": r.reps,
             "gbs": r.gbs,
             "pct_of_host_bandwidth": r.pct,
+        })).collect::<Vec<_>>(),
+        "fusion": fusion_rows.iter().map(|r| json!({
+            "backend": r.backend,
+            "log2_elems": r.log2,
+            "fused_median_s": r.fused_s,
+            "eager_median_s": r.eager_s,
+            "fused_launches": r.fused_launches,
+            "eager_launches": r.eager_launches,
         })).collect::<Vec<_>>(),
     });
 

@@ -116,6 +116,26 @@ def main():
     case("add", 3 * n * f4, measure(lambda: a + b))
     case("mul2_add", 3 * n * f4, measure(lambda: a * 2.0 + b))
     case("mul2", 2 * n * f4, measure(lambda: a * 2.0))
+    case("expr_mul2_add", 3 * n * f4, measure(lambda: a * 2.0 + b))
+
+    def mul2_add_into():
+        np.multiply(a, 2.0, out=out)
+        np.add(out, b, out=out)
+
+    case("expr_mul2_add_into", 3 * n * f4, measure(mul2_add_into))
+    mse = lambda: ((a - b) ** 2).mean()
+    case("mse", (2 * n + 1) * f4, measure(mse), check=float(mse()))
+    case("mse_eager", (2 * n + 1) * f4, measure(mse), check=float(mse()))
+
+    def softmax():
+        e = np.exp(a - a.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    case("softmax", 2 * n * f4, measure(softmax), check=total(softmax()))
+    chain = lambda: ((a * 1.5 + b) * (a - 0.5) / (b + 2.0) - a * b + 3.0) * 0.25
+    case("chain10", 3 * n * f4, measure(chain), check=total(chain()))
+    case("chain10_eager", 3 * n * f4, measure(chain))
+    case("pow2", 2 * n * f4, measure(lambda: a**2))
     case("add_bt", 3 * n * f4, measure(lambda: a + b.T))
     case("add_bt_into", 3 * n * f4, measure(lambda: np.add(a, b.T, out=out)))
     case("contig_at", 2 * n * f4, measure(lambda: np.ascontiguousarray(a.T)))

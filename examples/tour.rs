@@ -177,7 +177,27 @@ fn main() -> strider::Result<()> {
     res?;
     println!("y[1:] = y[:-1]  ->  y = {y}; the temporary is recorded:\n{report}");
 
-    section("11. The same on the GPU, with every transfer in the ledger");
+    section("11. A whole expression in one pass");
+    let a = Array::arange(0.0, 100_000.0, 1.0, DType::F32)?;
+    let b = Array::full(&[100_000], 0.5, DType::F32)?;
+    let before = strider::cpu::passes();
+    let (mse, report) = track(|| (a.expr() - &b).square().mean(strider::Axes::All).eval());
+    let fused_passes = strider::cpu::passes() - before;
+    let before = strider::cpu::passes();
+    let d = (&a - &b)?;
+    let eager = (&d * &d)?.mean_all()?;
+    let eager_passes = strider::cpu::passes() - before;
+    let mse = mse?;
+    println!(
+        "((a - b)**2).mean() as one expression: {mse} in {fused_passes} pass, {} copies",
+        report.copies()
+    );
+    println!(
+        "the same ops run eagerly: {eager} in {eager_passes} passes, with two temporaries; same bits: {}",
+        mse.item::<f32>()?.to_bits() == eager.item::<f32>()?.to_bits()
+    );
+
+    section("12. The same on the GPU, with every transfer in the ledger");
     gpu_part()?;
 
     section("Summary");
