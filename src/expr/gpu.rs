@@ -380,14 +380,17 @@ pub(crate) fn eval_into(root: &Arc<Node>, out: &Array) -> Result<()> {
 }
 
 /// A reduction of a GPU tree: the generated kernel, then the eager
-/// reduction kernels.
+/// reduction kernels (a bare input is reduced as it is, as eagerly).
 pub(crate) fn eval_reduction(
     root: &Arc<Node>,
     op: ReduceOp,
     axes: Axes,
     keepdims: bool,
 ) -> Result<Array> {
-    eval(root)?.reduce(op, axes, keepdims)
+    match &root.kind {
+        NodeKind::Input(a) => a.reduce(op, axes, keepdims),
+        _ => eval(root)?.reduce(op, axes, keepdims),
+    }
 }
 
 #[cfg(test)]
